@@ -1,0 +1,51 @@
+"""The Falcon application: `create_app` wires collaborators (tests inject theirs), `get_app` for gunicorn."""
+import falcon
+import redis
+
+from api import errors
+from api.auth import Authenticator
+from api.clipboard_ledger import ClipboardLedger
+from api.keystore import KeyStore
+from api.middleware import Authentication, StandardHeaders
+from api.resources.clipboards import Clipboards
+from api.resources.health import Health, Readiness
+from core import settings as settings_module
+from models import database
+from models.db import bind
+
+
+def redis_client(settings):
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+        retry_on_timeout=False,
+    )
+
+
+def _ping_database():
+    with database.connection_context():
+        database.execute_sql("SELECT 1")
+
+
+def create_app(settings, redis_client, keystore=None):
+    """Build the WSGI app from settings and a Redis client; the models must already be bound."""
+    keystore = keystore or KeyStore(ttl=settings.secret_cache_seconds)
+    authenticator = Authenticator(keystore, settings.signing_key)
+    app = falcon.App(
+        middleware=[StandardHeaders(), Authentication(authenticator, settings.token_ttl_seconds)],
+    )
+    app.req_options.strip_url_path_trailing_slash = True
+    app.set_error_serializer(errors.serialize_problem)
+    ledger = ClipboardLedger(redis_client)
+    app.add_route("/healthz", Health())
+    app.add_route("/readyz", Readiness(redis_client, _ping_database))
+    app.add_route("/api/v1/clipboards", Clipboards(ledger, settings))
+    return app
+
+
+def get_app():
+    """Entry point for gunicorn: read the environment, bind the database, build the app."""
+    settings = settings_module.load()
+    bind(settings.database_url)
+    return create_app(settings, redis_client(settings))

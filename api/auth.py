@@ -1,0 +1,72 @@
+"""Authenticate a request from its Authorization header into a Caller."""
+import re
+from dataclasses import dataclass
+
+from api import errors
+from api.keystore import KeyStoreUnavailable
+from core import tokens
+
+# `Token token="<jwt>"` (the Rails form), `Token token=<jwt>`, `Token <jwt>` and `Bearer <jwt>`.
+_AUTHORIZATION = re.compile(r'^\s*(?:Token\s+token="([^"]*)"|Token\s+token=(\S+)|(?:Token|Bearer)\s+(\S+))\s*$', re.I)
+
+
+@dataclass(frozen=True)
+class Caller:
+    organization_id: str
+    user_id: str | None
+    claims: dict
+    key: str  # the key that verified the token; it also signs the refreshed X-token
+
+    def albums_with(self, ability):
+        return tokens.albums_with(self.claims, ability)
+
+    def may(self, ability, album_id):
+        return album_id in self.albums_with(ability)
+
+
+def extract_token(authorization):
+    if not authorization:
+        return None
+    match = _AUTHORIZATION.match(authorization)
+    if not match:
+        return None
+    return next(group for group in match.groups() if group is not None) or None
+
+
+class Authenticator:
+    def __init__(self, keystore, signing_key):
+        self._keystore = keystore
+        self._signing_key = signing_key
+
+    def authenticate(self, authorization):
+        """Return the Caller the header proves, or raise a 401 (or 503 if keys are unreachable)."""
+        token = extract_token(authorization)
+        if token is None:
+            raise errors.unauthorized("An Authorization header with a token is required.")
+        try:
+            unverified = tokens.peek(token)
+            issuer = unverified.get("iss")
+            if issuer is not None:
+                return self._as_integration(token, issuer)
+            user_id = unverified.get("user_id")
+            if user_id is not None:
+                return self._as_user(token, user_id)
+        except tokens.InvalidToken:
+            raise errors.unauthorized() from None
+        except KeyStoreUnavailable:
+            raise errors.unavailable("Token keys cannot be looked up right now.") from None
+        raise errors.unauthorized("The token names neither an issuer nor a user.")
+
+    def _as_integration(self, token, issuer):
+        secret = self._keystore.secret(issuer) if isinstance(issuer, str) else None
+        if secret is None:
+            raise tokens.InvalidToken("unknown or revoked issuer")
+        claims = tokens.verify(token, secret.key)
+        return Caller(secret.organization_id, None, claims, secret.key)
+
+    def _as_user(self, token, user_id):
+        claims = tokens.verify(token, self._signing_key)
+        organization_id = self._keystore.user_organization(user_id) if isinstance(user_id, str) else None
+        if organization_id is None:
+            raise tokens.InvalidToken("unknown user")
+        return Caller(organization_id, user_id.lower(), claims, self._signing_key)

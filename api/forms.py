@@ -1,0 +1,123 @@
+"""Read request bodies the way Rails clients send them: form-encoded (with `name[]` arrays) or JSON.
+
+`read_params` returns a dict of parameter name to value, where a form's `name[]` or repeated
+`name` keys become a list under `name`, so resources see one shape for either encoding.
+"""
+import uuid
+from urllib.parse import parse_qsl
+
+import falcon
+import orjson
+
+from api import errors
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+
+def _media_type(req):
+    content_type = req.content_type
+    if not content_type:
+        return None
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _read_body(req, max_bytes):
+    length = req.content_length
+    if length is not None and length > max_bytes:
+        raise errors.Problem(falcon.HTTP_413, "body_too_large", "Content Too Large", f"The body exceeds {max_bytes} bytes.")
+    body = req.bounded_stream.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise errors.Problem(falcon.HTTP_413, "body_too_large", "Content Too Large", f"The body exceeds {max_bytes} bytes.")
+    return body
+
+
+def _form_params(body):
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.malformed("The form body is not valid UTF-8.") from None
+    params = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        if key.endswith("[]"):
+            params.setdefault(key[:-2], [])
+            if not isinstance(params[key[:-2]], list):
+                params[key[:-2]] = [params[key[:-2]]]
+            params[key[:-2]].append(value)
+        elif key in params:
+            previous = params[key]
+            params[key] = (previous if isinstance(previous, list) else [previous]) + [value]
+        else:
+            params[key] = value
+    return params
+
+
+def _json_params(body):
+    if not body.strip():
+        return {}
+    try:
+        params = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise errors.malformed("The body is not valid JSON.") from None
+    if not isinstance(params, dict):
+        raise errors.malformed("The JSON body must be an object.")
+    return params
+
+
+def read_params(req, max_bytes):
+    """Return the body's parameters as a dict; 413, 415 or 400 when the body cannot be read."""
+    media_type = _media_type(req)
+    body = _read_body(req, max_bytes)
+    if media_type == FORM:
+        return _form_params(body)
+    if media_type == JSON:
+        return _json_params(body)
+    if media_type is None and not body:
+        return {}
+    raise errors.Problem(
+        falcon.HTTP_415,
+        "unsupported_media_type",
+        "Unsupported Media Type",
+        f"Send {FORM} or {JSON}.",
+    )
+
+
+def optional_uuid(params, name):
+    """Return params[name] as a lower-case UUID string, None when absent or empty; else 422."""
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    return _uuid(value, name)
+
+
+def _uuid(value, name):
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            pass
+    raise errors.invalid(name, f"{name} must be a UUID.")
+
+
+def uuid_list(params, name, maximum):
+    """Return params[name] as a list of distinct UUID strings in first-seen order; else 422."""
+    value = params.get(name)
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise errors.invalid(name, f"{name} must be a list of UUIDs.")
+    distinct = dict.fromkeys(_uuid(item, name) for item in value if item != "")
+    if len(distinct) > maximum:
+        raise errors.invalid(name, f"{name} holds {len(distinct)} ids; at most {maximum} are allowed.")
+    return list(distinct)
+
+
+def required_string(params, name, pattern, description):
+    value = params.get(name)
+    if not isinstance(value, str) or not value:
+        raise errors.invalid(name, f"{name} is required.")
+    if not pattern.fullmatch(value):
+        raise errors.invalid(name, f"{name} must be {description}.")
+    return value

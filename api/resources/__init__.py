@@ -1,0 +1,1 @@
+"""HTTP resources: one module per kind of thing the API exposes."""

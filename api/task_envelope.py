@@ -1,0 +1,86 @@
+"""Build Celery protocol-2 task messages as kombu's Redis transport stores them, with holes.
+
+The API publishes by LPUSH-ing this text onto the queue's list inside the same Lua script that
+claims a clipboard revision, so claim and enqueue are one atomic Redis round trip. Some keyword
+arguments (the revision, the creation time) are only known inside that script: they are left as
+holes, and the script joins `parts[0] .. value1 .. parts[1] .. value2 .. parts[2]`. Hole values
+must be JSON numbers, which need no escaping inside the JSON-string body.
+
+The body travels as a plain JSON string (no `body_encoding`, which kombu then reads as is); an
+unmodified Celery worker consumes it (tests/contract checks this against a real worker).
+"""
+import os
+import socket
+
+import orjson
+
+_EMBED = '{"callbacks": null, "errbacks": null, "chain": null, "chord": null}'
+_ORIGIN = f"{os.getpid()}@{socket.gethostname()}"
+
+
+def _json(value):
+    return orjson.dumps(value).decode()
+
+
+def _escaped(text):
+    """`text` as it appears inside a JSON string literal (without the quotes)."""
+    return _json(text)[1:-1]
+
+
+def message_parts(task_name, task_id, kwargs, holes, queue, summary=""):
+    """Return the message text for `task_name(**kwargs, **holes)` split around the holes.
+
+    `kwargs` are the known keyword arguments; `holes` names the ones the script fills, in order.
+    """
+    known = [f"{_json(name)}: {_json(value)}" for name, value in kwargs.items()]
+    hole_keys = [f"{_json(name)}: " for name in holes]
+    body_head = "[[], {" + ", ".join(known + hole_keys[:1])
+    body_middles = [", " + key for key in hole_keys[1:]]
+    body_tail = "}, " + _EMBED + "]"
+    headers = {
+        "lang": "py",
+        "task": task_name,
+        "id": task_id,
+        "shadow": None,
+        "eta": None,
+        "expires": None,
+        "group": None,
+        "group_index": None,
+        "retries": 0,
+        "timelimit": [None, None],
+        "root_id": task_id,
+        "parent_id": None,
+        "argsrepr": "()",
+        "kwargsrepr": summary,
+        "origin": _ORIGIN,
+        "ignore_result": True,
+        "replaced_task_nesting": 0,
+        "stamped_headers": None,
+        "stamps": {},
+    }
+    properties = {
+        "correlation_id": task_id,
+        "reply_to": "",
+        "delivery_mode": 2,
+        "delivery_info": {"exchange": "", "routing_key": queue},
+        "priority": 0,
+        "delivery_tag": task_id,
+    }
+    prefix = '{"body": "' + _escaped(body_head)
+    suffix = (
+        _escaped(body_tail)
+        + '", "content-encoding": "utf-8", "content-type": "application/json", "headers": '
+        + _json(headers)
+        + ', "properties": '
+        + _json(properties)
+        + "}"
+    )
+    return [prefix] + [_escaped(middle) for middle in body_middles] + [suffix]
+
+
+def fill(parts, *values):
+    """Join parts around values, as the Lua scripts do (for tests and non-script callers)."""
+    text = parts[0]
+    for value, part in zip(values, parts[1:]):
+        text += str(value) + part
+    return text
