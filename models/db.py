@@ -11,7 +11,7 @@ def make_database(url, **options):
     params = parse(url)
     params.update(options)
     name = params.pop("database")
-    return PostgresqlExtDatabase(name, autorollback=True, **params)
+    return PostgresqlExtDatabase(name, **params)
 
 
 def bind(url, **options):

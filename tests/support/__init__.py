@@ -1,0 +1,1 @@
+"""Test harness: real servers, real worker processes, data factories."""
