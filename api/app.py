@@ -7,7 +7,7 @@ from api.auth import Authenticator
 from api.clipboard_ledger import ClipboardLedger
 from api.keystore import KeyStore
 from api.middleware import Authentication, StandardHeaders
-from api.resources.clipboards import Clipboards
+from api.resources.clipboards import Clipboard, Clipboards
 from api.resources.health import Health, Readiness
 from core import settings as settings_module
 from models import database
@@ -41,11 +41,12 @@ def create_app(settings, redis_client, keystore=None):
     app.add_route("/healthz", Health())
     app.add_route("/readyz", Readiness(redis_client, _ping_database))
     app.add_route("/api/v1/clipboards", Clipboards(ledger, settings))
+    app.add_route("/api/v1/clipboards/{clipboard_id}", Clipboard(ledger, settings))
     return app
 
 
 def get_app():
     """Entry point for gunicorn: read the environment, bind the database, build the app."""
     settings = settings_module.load()
-    bind(settings.database_url)
+    bind(settings.database_url, pooled=True)
     return create_app(settings, redis_client(settings))

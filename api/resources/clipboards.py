@@ -1,11 +1,15 @@
-"""POST /api/v1/clipboards: claim a clipboard revision in Redis and queue its store, at once."""
+"""Clipboards: POST claims a revision in Redis and queues its store at once; GET and DELETE."""
 import time
 import uuid
 
-from api import errors, forms
+import falcon
+import peewee
+
+from api import clipboard_view, errors, forms
 from api.clipboard_ledger import LedgerUnavailable
 from api.rendering import send_json
 from core import timefmt
+from models import database
 
 IMAGE_COPY = "image_copy"
 
@@ -48,3 +52,46 @@ class Clipboards:
             },
         )
         resp.set_header("Location", f"/api/v1/clipboards/{clipboard_id}")
+
+
+class Clipboard:
+    """GET and DELETE /api/v1/clipboards/{clipboard_id}, for any token of the owning organization."""
+
+    def __init__(self, ledger, settings):
+        self._ledger = ledger
+        self._settings = settings
+
+    def on_get(self, req, resp, clipboard_id):
+        clipboard_id = _path_uuid(clipboard_id)
+        organization_id = req.context.caller.organization_id
+        try:
+            claim = self._ledger.lookup(clipboard_id)
+        except LedgerUnavailable:
+            raise errors.unavailable("Clipboard state cannot be read right now.") from None
+        if claim and claim.get("org") != organization_id:
+            raise errors.not_found("No such clipboard.")
+        try:
+            with database.connection_context():
+                row, image_ids = clipboard_view.load_row(clipboard_id)
+        except peewee.DatabaseError:
+            raise errors.unavailable("Clipboard contents cannot be read right now.") from None
+        if not clipboard_view.visible(claim, row, organization_id):
+            raise errors.not_found("No such clipboard.")
+        send_json(resp, clipboard_view.render(clipboard_id, claim, row, image_ids, self._settings.time_zone))
+
+    def on_delete(self, req, resp, clipboard_id):
+        clipboard_id = _path_uuid(clipboard_id)
+        try:
+            revision = self._ledger.delete(clipboard_id, req.context.caller.organization_id, req.context.request_id)
+        except LedgerUnavailable:
+            raise errors.unavailable("The delete could not be queued; retry shortly.") from None
+        if revision is None:
+            raise errors.not_found("No such clipboard.")
+        resp.status = falcon.HTTP_204
+
+
+def _path_uuid(value):
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise errors.not_found("No such clipboard.") from None
