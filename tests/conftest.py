@@ -18,7 +18,8 @@ from models.db import bind
 from models.migrate import migrate
 from tests.support.processes import WorkerProcess, worker_env
 
-TEST_REDIS_DB = 13
+# Concurrent test runs on one Redis each take a database of their own, marked by this key.
+RUN_MARKER = "clipboard-test-run"
 
 
 def _server_urls():
@@ -65,7 +66,19 @@ def database_url(server_urls):
 
 @pytest.fixture(scope="session")
 def redis_url(server_urls):
-    return _with_path(server_urls[1], f"/{TEST_REDIS_DB}")
+    run_id = uuid.uuid4().hex
+    for number in range(1, 16):
+        url = _with_path(server_urls[1], f"/{number}")
+        client = redis_module.Redis.from_url(url)
+        if client.set(RUN_MARKER, run_id, nx=True, ex=6 * 3600):
+            client.flushdb()
+            client.set(RUN_MARKER, run_id, ex=6 * 3600)
+            yield url
+            client.delete(RUN_MARKER)
+            client.close()
+            return
+        client.close()
+    raise RuntimeError("every Redis database 1-15 is taken by another test run")
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +107,9 @@ def _clean_state(request):
             )
     if "redis_url" in request.fixturenames:
         client = redis_module.Redis.from_url(request.getfixturevalue("redis_url"))
+        marker = client.get(RUN_MARKER)
         client.flushdb()
+        client.set(RUN_MARKER, marker, ex=6 * 3600)
         client.close()
     yield
 
