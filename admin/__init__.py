@@ -1,0 +1,1 @@
+"""The operators' commands behind `python manage.py`: plain functions that return JSON-safe dicts."""
