@@ -49,3 +49,18 @@ def user_token(user, signing_key, abilities=None, **claims):
 
 def auth(token):
     return {"Authorization": f'Token token="{token}"'}
+
+
+def raw_hs256(claims, key, header=None):
+    """Sign any JSON claims with HS256 by hand (pyjwt refuses some malformed claims we test)."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def segment(document):
+        return base64.urlsafe_b64encode(json.dumps(document).encode()).rstrip(b"=").decode()
+
+    signing_input = f"{segment(header or {'typ': 'JWT', 'alg': 'HS256'})}.{segment(claims)}"
+    signature = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
