@@ -1,0 +1,1 @@
+"""Development plumbing: never imported by api/, workers/ or models/."""
