@@ -9,6 +9,9 @@ from api.keystore import KeyStore
 from api.middleware import Authentication, StandardHeaders
 from api.resources.clipboards import Clipboard, Clipboards
 from api.resources.health import Health, Readiness
+from api.resources.images import AlbumImages, ImageItem, Images
+from api.resources.jobs import JobItem
+from api.resources.paste import Paste
 from core import settings as settings_module
 from models import database
 from models.db import bind
@@ -42,6 +45,12 @@ def create_app(settings, redis_client, keystore=None):
     app.add_route("/readyz", Readiness(redis_client, _ping_database))
     app.add_route("/api/v1/clipboards", Clipboards(ledger, settings))
     app.add_route("/api/v1/clipboards/{clipboard_id}", Clipboard(ledger, settings))
+    jobs = JobItem(ledger, settings)
+    app.add_route("/api/v1/clipboards/{clipboard_id}/paste", Paste(ledger, jobs, settings))
+    app.add_route("/api/v1/jobs/{job_id}", jobs)
+    app.add_route("/api/v1/images", Images(settings))
+    app.add_route("/api/v1/images/{image_id}", ImageItem(settings))
+    app.add_route("/api/v1/albums/{album_id}/images", AlbumImages(settings))
     return app
 
 

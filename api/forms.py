@@ -1,8 +1,10 @@
 """Read request bodies the way Rails clients send them: form-encoded (with `name[]` arrays) or JSON.
 
 `read_params` returns a dict of parameter name to value, where a form's `name[]` or repeated
-`name` keys become a list under `name`, so resources see one shape for either encoding.
+`name` keys become a list under `name` and `name[key]` keys a dict, so resources see one shape
+for either encoding.
 """
+import re
 import uuid
 from urllib.parse import parse_qsl
 
@@ -32,6 +34,9 @@ def _read_body(req, max_bytes):
     return body
 
 
+_NESTED_KEY = re.compile(r"^([^\[\]]+)\[([^\[\]]+)\]$")
+
+
 def _form_params(body):
     try:
         text = body.decode("utf-8")
@@ -39,7 +44,12 @@ def _form_params(body):
         raise errors.malformed("The form body is not valid UTF-8.") from None
     params = {}
     for key, value in parse_qsl(text, keep_blank_values=True):
-        if key.endswith("[]"):
+        nested = _NESTED_KEY.match(key)
+        if nested:
+            table = params.setdefault(nested.group(1), {})
+            if isinstance(table, dict):
+                table[nested.group(2)] = value
+        elif key.endswith("[]"):
             params.setdefault(key[:-2], [])
             if not isinstance(params[key[:-2]], list):
                 params[key[:-2]] = [params[key[:-2]]]
@@ -120,4 +130,34 @@ def required_string(params, name, pattern, description):
         raise errors.invalid(name, f"{name} is required.")
     if not pattern.fullmatch(value):
         raise errors.invalid(name, f"{name} must be {description}.")
+    return value
+
+
+def optional_text(params, name, max_length):
+    value = params.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > max_length:
+        raise errors.invalid(name, f"{name} must be text of at most {max_length} characters.")
+    return value
+
+
+def optional_count(params, name, maximum=2**63 - 1):
+    """Return a non-negative whole number (given as a number or a decimal string), or None."""
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise errors.invalid(name, f"{name} must be a whole number from 0 to {maximum}.")
+    return value
+
+
+def optional_object(params, name):
+    value = params.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise errors.invalid(name, f"{name} must be an object.")
     return value

@@ -3,13 +3,11 @@ import time
 import uuid
 
 import falcon
-import peewee
 
-from api import clipboard_view, errors, forms
+from api import clipboard_view, database_access, errors, forms
 from api.clipboard_ledger import LedgerUnavailable
 from api.rendering import send_json
 from core import timefmt
-from models import database
 
 IMAGE_COPY = "image_copy"
 
@@ -70,11 +68,8 @@ class Clipboard:
             raise errors.unavailable("Clipboard state cannot be read right now.") from None
         if claim and claim.get("org") != organization_id:
             raise errors.not_found("No such clipboard.")
-        try:
-            with database.connection_context():
-                row, image_ids = clipboard_view.load_row(clipboard_id)
-        except peewee.DatabaseError:
-            raise errors.unavailable("Clipboard contents cannot be read right now.") from None
+        with database_access.connection("Clipboard contents"):
+            row, image_ids = clipboard_view.load_row(clipboard_id)
         if not clipboard_view.visible(claim, row, organization_id):
             raise errors.not_found("No such clipboard.")
         send_json(resp, clipboard_view.render(clipboard_id, claim, row, image_ids, self._settings.time_zone))
