@@ -11,13 +11,12 @@ import uuid
 
 from peewee import IntegrityError, fn
 
-from core import timefmt, tokens
+from core import albums, timefmt, tokens
 from models import Image, Organization, Secret, User, database
 from models.migrate import migrate as apply_migrations
 
 # The abilities this service reads from a token (see DESIGN.md, "Tokens and abilities").
 ABILITIES = ("image_copy", "paste", "image_upload", "image_list")
-ALBUM_ID = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # 32 random bytes: 256 bits, the HS256 key size RFC 7518 asks for.
 GENERATED_KEY_BYTES = 32
@@ -60,10 +59,8 @@ def _optional_uuid(value, option):
 
 
 def parse_album_id(value, option="--album"):
-    if not isinstance(value, str) or not ALBUM_ID.fullmatch(value):
-        raise InvalidInput(
-            f"{option} must be 1-255 letters, digits, '-', '_' or '.', got {value!r}"
-        )
+    if not albums.is_album_id(value):
+        raise InvalidInput(f"{option} must be {albums.DESCRIPTION}, got {value!r}")
     return value
 
 
