@@ -40,3 +40,30 @@ def until_committed(work, max_delay, describe="", sleep=time.sleep):
             )
             attempt += 1
             sleep(delay)
+
+
+def in_transaction(db, function, *args):
+    """Return a unit of work: `function(*args)` in one transaction on its own connection.
+
+    The connection is opened for the unit and closed after it, so a connection that broke (the
+    server restarted, the backend was terminated) is never reused by the next attempt.
+    """
+
+    def unit():
+        try:
+            with db.connection_context():
+                with db.atomic():
+                    return function(*args)
+        except TRANSIENT_ERRORS:
+            _discard_connection(db)
+            raise
+
+    return unit
+
+
+def _discard_connection(db):
+    """Forget a connection that failed; closing a dead one may fail too, and that is fine."""
+    try:
+        db.close()
+    except peewee.DatabaseError:
+        db.dispose()
