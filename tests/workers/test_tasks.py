@@ -1,0 +1,62 @@
+"""The task wiring: names from the contract, at-least-once options, decoding before any work.
+
+The tasks' bodies are called as plain functions here (no broker, no eager mode); the real worker
+runs them in tests/integration.
+"""
+import uuid
+
+import celeryconfig
+from core import messages
+from models import Clipboard, database
+from tests.support.factories import Tenant
+from tests.workers.messages import ALBUM, store_message
+from workers import tasks
+from workers.app import app
+
+
+def test_tasks_are_registered_under_the_contract_names_with_late_acknowledgement():
+    for name in (messages.STORE_CLIPBOARD, messages.DELETE_CLIPBOARD):
+        task = app.tasks[name]
+        assert task.acks_late and task.reject_on_worker_lost and task.ignore_result
+
+
+def test_the_worker_configuration_keeps_prefetch_small_and_requeues_nothing_that_failed():
+    assert celeryconfig.worker_prefetch_multiplier == 1
+    assert celeryconfig.task_acks_late and celeryconfig.task_reject_on_worker_lost
+    assert celeryconfig.task_acks_on_failure
+    assert celeryconfig.broker_transport_options["visibility_timeout"] >= 1
+    assert celeryconfig.task_default_queue == messages.QUEUE
+
+
+def test_the_store_task_decodes_and_applies(database_url):
+    with database.connection_context():
+        tenant = Tenant("acme")
+        image = tenant.image(ALBUM)
+    message = store_message(tenant, image_ids=[image.id])
+
+    assert tasks.store_clipboard.run(**message.to_dict()) == "applied"
+    with database.connection_context():
+        assert Clipboard.get_by_id(message.clipboard_id).revision == 1
+
+
+def test_the_delete_task_decodes_and_applies(database_url):
+    with database.connection_context():
+        tenant = Tenant("acme")
+    clipboard_id = str(uuid.uuid4())
+    payload = messages.DeleteClipboard(clipboard_id, tenant.id, 4, "req").to_dict()
+
+    assert tasks.delete_clipboard.run(**payload) == "applied"
+    with database.connection_context():
+        assert Clipboard.get_by_id(clipboard_id).state == "deleted"
+
+
+def test_an_unknown_payload_version_is_dropped_without_touching_the_database(database_url, caplog):
+    with database.connection_context():
+        tenant = Tenant("acme")
+    payload = {**store_message(tenant).to_dict(), "v": 99}
+
+    assert tasks.store_clipboard.run(**payload) == "dropped"
+    assert tasks.delete_clipboard.run(v=1, clipboard_id=str(uuid.uuid4())) == "dropped"
+    assert "payload version 99 is unknown" in caplog.text
+    with database.connection_context():
+        assert Clipboard.select().count() == 0
