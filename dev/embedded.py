@@ -39,6 +39,8 @@ from typing import Optional
 
 import psycopg2
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from core.settings import EMBEDDED_RECORD
 
@@ -191,7 +193,8 @@ def _stop_postgres(profile):
 
 def _connect(profile, database="postgres"):
     return psycopg2.connect(
-        host=HOST, port=profile.postgres_port, user=SUPERUSER, dbname=database, connect_timeout=3
+        host=HOST, port=profile.postgres_port, user=SUPERUSER, dbname=database, connect_timeout=3,
+        sslmode="disable",  # one attempt, not one with SSL and one without, against a silent port
     )
 
 
@@ -352,7 +355,11 @@ def _stop_redis(profile):
 
 
 def _redis_client(profile):
-    return redis.Redis(host=HOST, port=profile.redis_port, socket_timeout=3, socket_connect_timeout=3)
+    # No retries: redis-py's default retries turn one silent port into half a minute of waiting.
+    return redis.Redis(
+        host=HOST, port=profile.redis_port, socket_timeout=3, socket_connect_timeout=3,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 def _is_our_redis(profile):
