@@ -1,5 +1,7 @@
 """Authenticate a request from its Authorization header into a Caller."""
+import functools
 import re
+import time
 from dataclasses import dataclass
 
 from api import errors
@@ -18,10 +20,26 @@ class Caller:
     key: str  # the key that verified the token; it also signs the refreshed X-token
 
     def albums_with(self, ability):
-        return tokens.albums_with(self.claims, ability)
+        return self._albums_by_ability.setdefault(ability, tokens.albums_with(self.claims, ability))
 
     def may(self, ability, album_id):
         return album_id in self.albums_with(ability)
+
+    def refreshed_token(self, now, ttl_seconds):
+        """The X-token for this caller at `now` (whole seconds); made once per second."""
+        made = self._refreshed.get("made")
+        if made is None or made[0] != now:
+            made = (now, tokens.refresh(self.claims, self.key, now, ttl_seconds))
+            self._refreshed["made"] = made
+        return made[1]
+
+    @functools.cached_property
+    def _albums_by_ability(self):
+        return {}
+
+    @functools.cached_property
+    def _refreshed(self):
+        return {}
 
 
 def extract_token(authorization):
@@ -34,9 +52,20 @@ def extract_token(authorization):
 
 
 class Authenticator:
-    def __init__(self, keystore, signing_key):
+    """Verify tokens, remembering the ones already verified.
+
+    Clients send the same token many times. A remembered token is trusted again only while its
+    time claims hold and the key store still gives the same key for its issuer (or the same
+    organization for its user), so revocation works exactly as without the memory.
+    """
+
+    MAX_REMEMBERED = 10_000
+
+    def __init__(self, keystore, signing_key, clock=time.time):
         self._keystore = keystore
         self._signing_key = signing_key
+        self._clock = clock
+        self._verified = {}
 
     def authenticate(self, authorization):
         """Return the Caller the header proves, or raise a 401 (or 503 if keys are unreachable)."""
@@ -44,18 +73,36 @@ class Authenticator:
         if token is None:
             raise errors.unauthorized("An Authorization header with a token is required.")
         try:
-            unverified = tokens.peek(token)
-            issuer = unverified.get("iss")
-            if issuer is not None:
-                return self._as_integration(token, issuer)
-            user_id = unverified.get("user_id")
-            if user_id is not None:
-                return self._as_user(token, user_id)
+            caller = self._verified.get(token)
+            if caller is not None and self._still_valid(caller):
+                return caller
+            caller = self._verify(token)
         except tokens.InvalidToken:
+            self._verified.pop(token, None)
             raise errors.unauthorized() from None
         except KeyStoreUnavailable:
             raise errors.unavailable("Token keys cannot be looked up right now.") from None
-        raise errors.unauthorized("The token names neither an issuer nor a user.")
+        if len(self._verified) >= self.MAX_REMEMBERED:
+            self._verified.clear()
+        self._verified[token] = caller
+        return caller
+
+    def _still_valid(self, caller):
+        tokens.check_times(caller.claims, self._clock())
+        if caller.user_id is None:
+            secret = self._keystore.secret(caller.claims["iss"])
+            return secret is not None and secret.key == caller.key
+        return self._keystore.user_organization(caller.user_id) == caller.organization_id
+
+    def _verify(self, token):
+        unverified = tokens.peek(token)
+        issuer = unverified.get("iss")
+        if issuer is not None:
+            return self._as_integration(token, issuer)
+        user_id = unverified.get("user_id")
+        if user_id is not None:
+            return self._as_user(token, user_id)
+        raise tokens.InvalidToken("the token names neither an issuer nor a user")
 
     def _as_integration(self, token, issuer):
         secret = self._keystore.secret(issuer) if isinstance(issuer, str) else None

@@ -3,8 +3,6 @@ import re
 import time
 import uuid
 
-from core import tokens
-
 # The reference API's headers on every answer (Rails defaults), in its order.
 STANDARD_HEADERS = (
     ("Cache-Control", "no-cache, no-store"),
@@ -57,4 +55,4 @@ class Authentication:
     def process_response(self, req, resp, resource, req_succeeded):
         caller = req.context.caller
         if caller is not None:
-            resp.set_header("X-token", tokens.refresh(caller.claims, caller.key, int(self._clock()), self._ttl))
+            resp.set_header("X-token", caller.refreshed_token(int(self._clock()), self._ttl))

@@ -44,6 +44,17 @@ def verify(token, key):
         raise InvalidToken(str(error)) from None
 
 
+def check_times(claims, now):
+    """Raise InvalidToken unless exp, nbf and iat (where present) hold at `now`, with the leeway."""
+    exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
+    if exp is not None and now > exp + LEEWAY_SECONDS:
+        raise InvalidToken("the token has expired")
+    if nbf is not None and now < nbf - LEEWAY_SECONDS:
+        raise InvalidToken("the token is not yet valid")
+    if iat is not None and now < iat - LEEWAY_SECONDS:
+        raise InvalidToken("the token was issued in the future")
+
+
 def sign(claims, key):
     return jwt.encode(claims, key, algorithm="HS256", headers=None, **_HEADER_ORDER_OPTIONS)
 
