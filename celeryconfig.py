@@ -17,8 +17,8 @@ broker_connection_retry_on_startup = True
 # reads `pending`. Shorter would recover sooner but redeliver more often the messages of
 # workers that are alive and still retrying a PostgreSQL outage (tasks retry in-process for as
 # long as the outage lasts, so no timeout is "longer than any task"). Such a redelivery is a
-# duplicate, which the revision check turns into a no-op. A worker stopped with SIGTERM or
-# SIGQUIT hands its unacknowledged messages back at once (kombu restores them at shutdown).
+# duplicate, which the revision check turns into a no-op. A worker that shuts down cleanly
+# hands back what it still holds at once (kombu restores unacked messages when it closes).
 _visibility_timeout = _settings.visibility_timeout
 broker_transport_options = {
     "visibility_timeout": _visibility_timeout,
