@@ -23,13 +23,14 @@ def py_spy():
 class Profile:
     """`py-spy record` of pid and its subprocesses for `seconds`, in collapsed-stack form."""
 
-    def __init__(self, name, pid, seconds, rate=200):
+    def __init__(self, name, pid, seconds, rate=200, idle=False):
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.raw = RESULTS / f"profile-{name}.collapsed"
         self.summary = RESULTS / f"profile-{name}.txt"
         self.process = subprocess.Popen(
             [py_spy(), "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate", str(rate),
-             "--duration", str(max(1, int(seconds))), "--nonblocking", "--output", str(self.raw)],
+             "--duration", str(max(1, int(seconds))), "--nonblocking", "--output", str(self.raw),
+             *(["--idle"] if idle else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
 
@@ -57,7 +58,7 @@ def _short(frame):
 
 def summarise(path, top=30):
     """Return a text report of a collapsed-stack file: totals, self and inclusive top lists."""
-    self_counts, inclusive, idle = collections.Counter(), collections.Counter(), 0
+    self_counts, inclusive = collections.Counter(), collections.Counter()
     total = 0
     for line in Path(path).read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -72,9 +73,7 @@ def summarise(path, top=30):
         self_counts[short[-1]] += count
         for frame in set(short):
             inclusive[frame] += count
-        if any(marker in short[-1] for marker in ("wait (threading", "select (", "poll (", "epoll", "accept (")):
-            idle += count
-    lines = [f"profile {Path(path).name}: {total} samples (all threads, active ones only unless --idle)", ""]
+    lines = [f"profile {Path(path).name}: {total} samples over all threads and processes", ""]
     lines.append(f"top {top} by self samples (% of all samples)")
     lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in self_counts.most_common(top)]
     lines.append("")
