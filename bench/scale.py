@@ -1,0 +1,101 @@
+"""Scale bench: the cost of one store (workers.clipboard_store.store in its own transaction) with
+1,000 and with 1,000,000 clipboards already stored, at 1, 10, 100 and 1,000 images per clipboard.
+
+`python -m bench.scale [--n 300] [--sizes 1000,1000000] [--smoke]`
+
+Called in this process on one open connection (no Celery, no connect per task): this is the
+database work of a store and nothing else. The preload is INSERT ... SELECT generate_series
+(3 images per preloaded clipboard), followed by VACUUM ANALYZE.
+"""
+import time
+
+from bench.common import (
+    SEED_ALBUM, SEED_IMAGES, SEED_ORGANIZATION, bench_bindings, drop_database, fresh_database, new_uuid, now_ms,
+    parse, parser, percentile, print_table, ratio, seed_tenant, write_result,
+)
+from core import messages
+
+IMAGES_PER_CLIPBOARD = (1, 10, 100, 1000)
+PRELOAD_CHUNK = 250_000
+
+
+def preload(db, target, have):
+    """Add clipboards (3 seed images each) until `target` are stored; return seconds."""
+    started = time.perf_counter()
+    while have < target:
+        chunk = min(PRELOAD_CHUNK, target - have)
+        with db.atomic():
+            db.execute_sql(
+                "WITH made AS (INSERT INTO clipboards (id, organization_id, revision, state, created_at, updated_at)"
+                " SELECT gen_random_uuid(), %s, 1, 'ready', now(), now() FROM generate_series(1, %s) RETURNING id)"
+                " INSERT INTO clipboard_images (clipboard_id, position, image_id)"
+                " SELECT made.id, p, (%s::uuid[])[p + 1] FROM made, generate_series(0, 2) p",
+                (SEED_ORGANIZATION, chunk, list(SEED_IMAGES)),
+            )
+        have += chunk
+    db.execute_sql("VACUUM ANALYZE clipboards")
+    db.execute_sql("VACUUM ANALYZE clipboard_images")
+    return time.perf_counter() - started
+
+
+def measure(db, images, image_count, n):
+    """Store `n` new clipboards of `image_count` images, one transaction each; return timings (ms)."""
+    from workers.clipboard_store import Outcome, store
+
+    timings = []
+    for _ in range(n):
+        message = messages.StoreClipboard(
+            clipboard_id=new_uuid(), organization_id=SEED_ORGANIZATION, user_id=None,
+            image_ids=images[:image_count], albums=[SEED_ALBUM], revision=1, created_at_ms=now_ms(),
+            request_id=new_uuid(),
+        )
+        started = time.perf_counter()
+        with db.atomic():
+            outcome = store(message)
+        timings.append((time.perf_counter() - started) * 1000)
+        if outcome != Outcome.APPLIED:
+            raise SystemExit(f"bench: store returned {outcome}")
+    return timings
+
+
+def main(argv=None):
+    p = parser(__doc__.splitlines()[0], duration=0, smoke_duration=0)
+    p.add_argument("--n", type=int, default=300, help="stores per cell at <= 10 images (fewer above; default 300)")
+    p.add_argument("--sizes", default="1000,1000000", help="clipboards preloaded (default 1000,1000000)")
+    args = parse(p, argv)
+    sizes = [1000, 5000] if args.smoke else [int(s) for s in args.sizes.split(",")]
+    per_cell = 20 if args.smoke else args.n
+    counts = IMAGES_PER_CLIPBOARD[:3] if args.smoke else IMAGES_PER_CLIPBOARD
+    database_url = fresh_database("scale")
+    rows = []
+    try:
+        _, _, images = seed_tenant(database_url, extra_images=max(IMAGES_PER_CLIPBOARD) - len(SEED_IMAGES))
+        with bench_bindings(database_url) as db:
+            stored = 0
+            for size in sizes:
+                preload_seconds = preload(db, size, stored)
+                stored = size
+                for image_count in counts:
+                    n = max(10, per_cell // max(1, image_count // 10))
+                    measure(db, images, image_count, min(10, n))  # warm caches and plans
+                    timings = measure(db, images, image_count, n)
+                    stored += min(10, n) + n
+                    mean = sum(timings) / len(timings)
+                    rows.append({"preloaded": size, "images": image_count, "n": n, "mean_ms": round(mean, 3),
+                                 "p50_ms": round(percentile(timings, 0.5), 3), "p99_ms": round(percentile(timings, 0.99), 3),
+                                 "ms_per_image": round(mean / image_count, 4), "preload_seconds": round(preload_seconds, 1)})
+    finally:
+        drop_database(database_url)
+    print_table("store cost: one transaction per clipboard, one connection, no Celery",
+                [("preloaded", "preloaded"), ("images", "images"), ("n", "n"), ("mean_ms", "mean ms"),
+                 ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"), ("ms_per_image", "ms/image")], rows)
+    by = {(r["preloaded"], r["images"]): r for r in rows}
+    growth = [{"images": c, "large_over_small": ratio(by[(sizes[-1], c)]["p50_ms"], by[(sizes[0], c)]["p50_ms"])}
+              for c in counts]
+    print_table(f"p50 with {sizes[-1]:,} preloaded over p50 with {sizes[0]:,} (target <= 1.10)",
+                [("images", "images"), ("large_over_small", "ratio")], growth)
+    write_result("scale", args, {"sizes": sizes, "cells": rows, "growth": growth})
+
+
+if __name__ == "__main__":
+    main()
