@@ -5,12 +5,16 @@ A paste creates new image rows in the target album that point at the same stored
 same transaction as the copies, makes a redelivered message a no-op.
 """
 import logging
+import time
 import uuid
 
 from peewee import fn
 
 from core import timefmt
-from models import Clipboard, ClipboardImage, ClipboardState, Image, Job, JobState
+from models import Clipboard, ClipboardImage, ClipboardState, Image, Job, JobState, Organization
+from workers.retrying import in_transaction, until_committed
+
+log = logging.getLogger(__name__)
 
 security_log = logging.getLogger("workers.security")
 PASTE = "paste"
@@ -26,6 +30,63 @@ class Outcome:
     FAILED = JobState.FAILED
     DUPLICATE = "duplicate"  # the job already ended (a redelivery)
     FOREIGN = "foreign"
+    NO_ORGANIZATION = "no_organization"  # the organization is gone: nothing to keep
+
+
+    BEHIND = "behind"  # the clipboard's store has not caught up yet: put the message back
+
+
+# A paste waits for its clipboard's store to reach the revision the API saw. It waits in the
+# worker for a short while; then it hands its message back to the queue (behind the store, which
+# then gets a worker), until this long after the paste was accepted, when the job fails.
+WAIT_IN_WORKER_SECONDS = 2.0
+WAIT_FOR_STORE_SECONDS = 300
+
+
+def run(db, message, max_delay, sleep=time.sleep, clock=time.monotonic, wall_clock=time.time):
+    """Carry out a paste job; return the Outcome. What a task calls.
+
+    Transient database errors are waited out (workers.retrying); any other error fails the job
+    with its reason. Outcome.BEHIND asks the caller to put the message back in the queue.
+    """
+    describe = f"paste job_id={message.job_id}"
+
+    def attempt(function, *args):
+        return until_committed(in_transaction(db, function, *args), max_delay, describe, sleep)
+
+    try:
+        outcome = attempt(start, message)
+        if outcome == Outcome.SUCCEEDED:
+            outcome = _paste_when_caught_up(attempt, message, sleep, clock, wall_clock)
+    except Exception as error:  # noqa: BLE001 - not transient (those are retried above)
+        reason = str(error).strip().splitlines()[0] if str(error) else type(error).__name__
+        log.exception("paste failed job_id=%s reason=%s request_id=%s", message.job_id, reason, message.request_id)
+        try:
+            attempt(fail, message.job_id, f"The paste failed: {reason}")
+        except Exception:  # noqa: BLE001 - logged; a requeue would loop
+            log.exception("paste failure could not be recorded job_id=%s", message.job_id)
+        return Outcome.FAILED
+    log.info("paste %s job_id=%s clipboard_id=%s album_id=%s request_id=%s",
+             outcome, message.job_id, message.clipboard_id, message.album_id, message.request_id)
+    return outcome
+
+
+def _paste_when_caught_up(attempt, message, sleep, clock, wall_clock):
+    give_up_at = message.created_at_ms / 1000 + WAIT_FOR_STORE_SECONDS
+    requeue_at = clock() + WAIT_IN_WORKER_SECONDS
+    pause = 0.02
+    while True:
+        try:
+            return attempt(paste, message)
+        except ClipboardBehind:
+            if wall_clock() >= give_up_at:
+                reason = (f"The clipboard's revision {message.min_revision} was not stored within "
+                          f"{WAIT_FOR_STORE_SECONDS} seconds.")
+                return attempt(fail, message.job_id, reason)
+            if clock() >= requeue_at:
+                return Outcome.BEHIND
+            sleep(pause)
+            pause = min(0.5, pause * 2)
 
 
 def _lock_or_create_job(message):
@@ -50,16 +111,27 @@ def _finish(job_id, state, result=None, error=None):
 
 
 def start(message):
-    """Record that the job is running (its own small transaction); return False if it already ended."""
+    """Record that the job is running (a small transaction of its own).
+
+    Return Outcome.SUCCEEDED when the paste should go on, or the Outcome that ends it here.
+    """
+    if not Organization.select().where(Organization.id == message.organization_id).exists():
+        log.warning("paste dropped, organization is gone job_id=%s organization_id=%s",
+                    message.job_id, message.organization_id)
+        return Outcome.NO_ORGANIZATION
     job = _lock_or_create_job(message)
-    if str(job.organization_id) != message.organization_id or job.state in (JobState.SUCCEEDED, JobState.FAILED):
-        return False
+    if str(job.organization_id) != message.organization_id:
+        security_log.warning("security event: cross-tenant job refused job_id=%s owner=%s requester=%s request_id=%s",
+                             message.job_id, job.organization_id, message.organization_id, message.request_id)
+        return Outcome.FOREIGN
+    if job.state in (JobState.SUCCEEDED, JobState.FAILED):
+        return Outcome.DUPLICATE
     if job.state == JobState.QUEUED:
         now = timefmt.utcnow()
         Job.update({Job.state: JobState.RUNNING, Job.started_at: now, Job.updated_at: now}).where(
             Job.id == message.job_id
         ).execute()
-    return True
+    return Outcome.SUCCEEDED
 
 
 def paste(message):
@@ -70,12 +142,12 @@ def paste(message):
     """
     job = _lock_or_create_job(message)
     if str(job.organization_id) != message.organization_id:
-        security_log.warning("cross-tenant job refused job_id=%s owner=%s requester=%s request_id=%s",
+        security_log.warning("security event: cross-tenant job refused job_id=%s owner=%s requester=%s request_id=%s",
                              message.job_id, job.organization_id, message.organization_id, message.request_id)
         return Outcome.FOREIGN
     if job.state in (JobState.SUCCEEDED, JobState.FAILED):
         return Outcome.DUPLICATE
-    clipboard = Clipboard.select().where(Clipboard.id == message.clipboard_id).for_share().first()
+    clipboard = Clipboard.select().where(Clipboard.id == message.clipboard_id).for_update("FOR SHARE").first()
     if clipboard is not None and str(clipboard.organization_id) != message.organization_id:
         return fail(message.job_id, "The clipboard does not exist.")
     if clipboard is None or clipboard.revision < message.min_revision:

@@ -9,7 +9,7 @@ requeue would loop on it forever.
 import logging
 import uuid
 
-from core import messages
+from core import albums, messages
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,12 @@ def _string_list(value, name):
     return value
 
 
+def _album_id(value, name):
+    if not albums.is_album_id(value):
+        raise messages.UnknownPayload(f"{name} must be {albums.DESCRIPTION}")
+    return value
+
+
 def _request_id(value, name):
     return "" if value is None else str(value)
 
@@ -66,6 +72,9 @@ _COERCERS = {
     "revision": _revision,
     "created_at_ms": _epoch_ms,
     "request_id": _request_id,
+    "job_id": _uuid,
+    "album_id": _album_id,
+    "min_revision": _revision,
 }
 
 

@@ -43,17 +43,18 @@ def until_committed(work, max_delay, describe="", sleep=time.sleep):
 
 
 def in_transaction(db, function, *args):
-    """Return a unit of work: `function(*args)` in one transaction on its own connection.
+    """Return a unit of work: `function(*args)` in one transaction on the process's connection.
 
-    The connection is opened for the unit and closed after it, so a connection that broke (the
-    server restarted, the backend was terminated) is never reused by the next attempt.
+    The connection stays open between units (opening one costs more than most units), but one
+    that failed (the server restarted, the backend was terminated) is thrown away, so the next
+    attempt always starts on a fresh connection.
     """
 
     def unit():
         try:
-            with db.connection_context():
-                with db.atomic():
-                    return function(*args)
+            db.connect(reuse_if_open=True)
+            with db.atomic():
+                return function(*args)
         except TRANSIENT_ERRORS:
             _discard_connection(db)
             raise

@@ -1,14 +1,16 @@
 """Task entry points: decode the versioned payload, apply it with the database, done.
 
-Both tasks are idempotent (a revision is applied at most once, see workers.clipboard_store), so
+Every task is idempotent (a revision is applied at most once, a job ends once), so
 they run with `acks_late` and `reject_on_worker_lost`: a message is acknowledged only after its
 transaction committed or its failure was recorded, and a worker that dies mid-task gives it back.
 Task names are the contract in core.messages and must not change.
 """
+from celery.exceptions import Reject
+
 from core import messages
 from core import settings as settings_module
 from models import database
-from workers import clipboard_store
+from workers import clipboard_store, paste
 from workers.app import app
 from workers.payloads import DROPPED, decode
 
@@ -31,3 +33,15 @@ def delete_clipboard(*args, **payload):
     if message is None:
         return DROPPED
     return clipboard_store.apply(database, clipboard_store.delete, message, _settings.retry_max_delay)
+
+
+@app.task(name=messages.PASTE_CLIPBOARD, **_AT_LEAST_ONCE)
+def paste_clipboard(*args, **payload):
+    message = decode(messages.PasteClipboard, payload, args)
+    if message is None:
+        return DROPPED
+    outcome = paste.run(database, message, _settings.retry_max_delay)
+    if outcome == paste.Outcome.BEHIND:
+        # Back to the queue, behind the store it waits for; the broker keeps it if this fails.
+        raise Reject("clipboard store not caught up yet", requeue=True)
+    return outcome
