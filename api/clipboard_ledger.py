@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import redis
 
-from api.task_envelope import message_parts
+from api.task_envelope import ESCAPED_QUOTE, message_parts
 from core import messages
 
 STORE_SCRIPT = """
@@ -25,7 +25,9 @@ if redis.call('HGET', KEYS[1], 'live') ~= '1' then
   redis.call('HSET', KEYS[1], 'org', ARGV[1], 'user', user, 'created', created, 'live', '1')
 end
 local rev = redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('LPUSH', KEYS[2], ARGV[4] .. rev .. ARGV[5] .. created .. ARGV[6])
+local user_json = 'null'
+if user ~= '' then user_json = ARGV[4] .. user .. ARGV[4] end
+redis.call('LPUSH', KEYS[2], ARGV[5] .. user_json .. ARGV[6] .. rev .. ARGV[7] .. created .. ARGV[8])
 return {1, created, rev, user}
 """
 
@@ -120,18 +122,18 @@ class ClipboardLedger:
             "v": messages.PAYLOAD_VERSION,
             "clipboard_id": clipboard_id,
             "organization_id": organization_id,
-            "user_id": user_id,
             "image_ids": image_ids,
             "albums": albums,
             "request_id": request_id,
         }
+        # The clipboard's user is the one who created it, which the script knows: it fills it in.
         parts = message_parts(
-            messages.STORE_CLIPBOARD, task_id, known, ["revision", "created_at_ms"], self._queue, clipboard_id
+            messages.STORE_CLIPBOARD, task_id, known, ["user_id", "revision", "created_at_ms"], self._queue, clipboard_id
         )
         result = self._run(
             self._store,
             [clipboard_key(clipboard_id), self._queue],
-            [organization_id, user_id or "", now_ms, *parts],
+            [organization_id, user_id or "", now_ms, ESCAPED_QUOTE, *parts],
         )
         if result[0] == 0:
             return None

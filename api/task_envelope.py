@@ -3,8 +3,9 @@
 The API publishes by LPUSH-ing this text onto the queue's list inside the same Lua script that
 claims a clipboard revision, so claim and enqueue are one atomic Redis round trip. Some keyword
 arguments (the revision, the creation time) are only known inside that script: they are left as
-holes, and the script joins `parts[0] .. value1 .. parts[1] .. value2 .. parts[2]`. Hole values
-must be JSON numbers, which need no escaping inside the JSON-string body.
+holes, and the script joins `parts[0] .. value1 .. parts[1] .. value2 .. parts[2]`. A hole's value is
+JSON text as it appears inside the JSON-string body: a number as is, a string between two
+ESCAPED_QUOTEs (and of characters that need no escaping, such as a UUID's), or `null`.
 
 The body travels as a plain JSON string (no `body_encoding`, which kombu then reads as is); an
 unmodified Celery worker consumes it (tests/contract checks this against a real worker).
@@ -25,6 +26,9 @@ def _json(value):
 def _escaped(text):
     """`text` as it appears inside a JSON string literal (without the quotes)."""
     return _json(text)[1:-1]
+
+
+ESCAPED_QUOTE = _escaped('"')
 
 
 def message_parts(task_name, task_id, kwargs, holes, queue, summary=""):

@@ -251,3 +251,15 @@ def test_errors_carry_the_security_and_no_cache_headers(client, headers):
                  "X-Request-Id", "X-Runtime", "Referrer-Policy"):
         assert name in response.headers
     assert re.fullmatch(r"urn:problem:clipboard:[a-z_]+", response.json["type"])
+
+
+def test_messages_carry_the_clipboards_creator_whoever_posts_later(client, tenant, settings, queued):
+    from tests.support.factories import user_token
+
+    creator, editor = tenant.user(), tenant.user()
+    clipboard_id = str(uuid.uuid4())
+    for user in (creator, editor):
+        token = user_token(user, settings.signing_key, {ALBUM: ["image_copy"]})
+        response = post_form(client, {**auth(token), **FORM}, f"id={clipboard_id}")
+        assert response.json["user_id"] == str(creator.id)
+    assert [payload["user_id"] for payload in payload_of(queued)] == [str(creator.id)] * 2
