@@ -31,4 +31,8 @@ keepalive = 5
 # own logs identify requests. Set ACCESS_LOG=- to log to stdout.
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
+
+# gunicorn 27's control socket (for gunicornc) defaults to one path per user, which every gunicorn
+# on the machine would share; we do not use it.
+control_socket_disable = True
 loglevel = _settings.log_level.lower()
