@@ -77,6 +77,7 @@ def parser(description, duration, smoke_duration):
 
 def parse(p, argv=None):
     args = p.parse_args(argv)
+    args.git_head = git_head()  # the code the services start with, before anyone commits more
     if args.smoke:
         args.duration = args.smoke_duration
     return args
@@ -125,6 +126,15 @@ def git_head():
         return None
 
 
+def _dirty():
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", "api", "workers", "models", "core", "celeryconfig.py",
+                              "gunicorn.conf.py"], cwd=ROOT, capture_output=True, text=True, timeout=5).stdout
+        return bool(out.strip())
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def write_result(name, args, data):
     """Write bench/results/<name>-<timestamp>.json; return its path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -133,7 +143,8 @@ def write_result(name, args, data):
     document = {
         "bench": name,
         "at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "git_head": git_head(),
+        "git_head": getattr(args, "git_head", None),
+        "worktree_dirty": _dirty(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "smoke": args.smoke,
         "duration": args.duration,
