@@ -9,12 +9,15 @@ A clipboard row is never deleted: a delete leaves it as a tombstone (state `dele
 the delete's revision, so a store of an older revision that arrives late is stale and cannot
 bring the clipboard back, while a store of a newer revision starts a new life of the id.
 """
+import json
 import logging
 import time
-import uuid
+from collections import namedtuple
+
+from psycopg2.extras import execute_values
 
 from core import timefmt
-from models import Clipboard, ClipboardImage, ClipboardState, Image, Organization
+from models import Clipboard, ClipboardImage, ClipboardState, Organization, database
 from workers.retrying import in_transaction, until_committed
 
 log = logging.getLogger(__name__)
@@ -81,32 +84,40 @@ def _gate(row, message, task):
     return None
 
 
-def resolve_images(image_ids, organization_id, albums):
+def classify_images(image_ids, found, organization_id, albums):
     """Split image ids into accepted ids (request order) and rejections with reasons.
 
-    One query, restricted to the organization: another organization's image is not found, as
-    if it did not exist. An image of the organization in an album the token did not grant
-    `image_copy` on is forbidden.
+    `found` maps image id to (organization id, album id) for the images that exist. Another
+    organization's image is not found, as if it did not exist; an image of the organization in
+    an album the token did not grant `image_copy` on is forbidden.
     """
-    album_of = {}
-    if image_ids:
-        query = (
-            Image.select(Image.id, Image.album_id)
-            .where(Image.id.in_(image_ids) & (Image.organization == organization_id))
-            .tuples()
-        )
-        album_of = {str(image_id): album for image_id, album in query}
     allowed_albums = set(albums)
     accepted, rejected = [], []
     for image_id in image_ids:
-        album = album_of.get(image_id)
-        if album is None:
+        owner_album = found.get(image_id)
+        if owner_album is None or owner_album[0] != organization_id:
             rejected.append({"id": image_id, "reason": NOT_FOUND})
-        elif album not in allowed_albums:
+        elif owner_album[1] not in allowed_albums:
             rejected.append({"id": image_id, "reason": FORBIDDEN})
         else:
             accepted.append(image_id)
     return accepted, rejected
+
+
+def find_images(image_ids):
+    """Return {image id: (organization id, album id)} for the ids that exist, in one query."""
+    if not image_ids:
+        return {}
+    cursor = database.execute_sql(
+        "SELECT id::text, organization_id::text, album_id FROM images WHERE id = ANY(%s::uuid[])",
+        (list(image_ids),),
+    )
+    return {image_id: (organization_id, album) for image_id, organization_id, album in cursor.fetchall()}
+
+
+def resolve_images(image_ids, organization_id, albums):
+    """Accepted ids and rejections for one message's images (one query)."""
+    return classify_images(image_ids, find_images(image_ids), organization_id, albums)
 
 
 def _starts_new_life(row, created_at):
@@ -114,35 +125,131 @@ def _starts_new_life(row, created_at):
     return row.revision == 0 or row.state == ClipboardState.DELETED or row.created_at != created_at
 
 
+_Row = namedtuple("_Row", "organization_id revision state created_at")
+
+
+def _lock_rows(cursor, clipboard_ids):
+    """Lock the existing rows FOR UPDATE, in id order (so concurrent batches cannot deadlock)."""
+    if not clipboard_ids:
+        return {}
+    cursor.execute(
+        "SELECT id::text, organization_id::text, revision, state, created_at FROM clipboards "
+        "WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE",
+        (sorted(clipboard_ids),),
+    )
+    return {row[0]: _Row(*row[1:]) for row in cursor.fetchall()}
+
+
+def _create_rows(cursor, messages):
+    """Insert revision-0 rows for messages whose clipboard has none (and whose organization exists)."""
+    cursor.execute(
+        "SELECT id::text FROM organizations WHERE id = ANY(%s::uuid[])",
+        (sorted({message.organization_id for message in messages}),),
+    )
+    existing = {row[0] for row in cursor.fetchall()}
+    first = {}
+    for message in messages:
+        if message.organization_id in existing:
+            first.setdefault(message.clipboard_id, message)
+    if not first:
+        return []
+    # Two workers may create the same id at once: the second insert waits for the first to
+    # commit and then does nothing, and both go on to lock the one row.
+    execute_values(
+        cursor,
+        "INSERT INTO clipboards (id, organization_id, user_id, revision, state, created_at, updated_at) "
+        "VALUES %s ON CONFLICT (id) DO NOTHING",
+        [
+            (message.clipboard_id, message.organization_id, message.user_id, 0, ClipboardState.READY,
+             timefmt.from_epoch_ms(message.created_at_ms), timefmt.from_epoch_ms(message.created_at_ms))
+            for _id, message in sorted(first.items())
+        ],
+        template="(%s::uuid, %s::uuid, %s::uuid, %s, %s, %s, %s)",
+    )
+    return sorted(first)
+
+
+def _newest_applicable(messages, rows):
+    """Gate each message against its row; return (outcomes with gaps, {clipboard id: index to apply})."""
+    outcomes = [None] * len(messages)
+    chosen = {}
+    for index, message in enumerate(messages):
+        stopped = _gate(rows.get(message.clipboard_id), message, "store")
+        if stopped:
+            outcomes[index] = stopped
+            continue
+        previous = chosen.get(message.clipboard_id)
+        if previous is None or messages[previous].revision < message.revision:
+            if previous is not None:
+                outcomes[previous] = Outcome.STALE  # superseded by a newer revision in this batch
+            chosen[message.clipboard_id] = index
+        else:
+            outcomes[index] = Outcome.DUPLICATE if messages[previous].revision == message.revision else Outcome.STALE
+    return outcomes, chosen
+
+
+def _write(cursor, messages, rows):
+    """Replace the images and update the rows of the messages to apply (one per clipboard)."""
+    found = find_images({image_id for message in messages for image_id in message.image_ids})
+    now = timefmt.utcnow()
+    image_rows, updates = [], []
+    for message in messages:
+        accepted, rejected = classify_images(message.image_ids, found, message.organization_id, message.albums)
+        image_rows += [(message.clipboard_id, position, image_id) for position, image_id in enumerate(accepted)]
+        created_at = timefmt.from_epoch_ms(message.created_at_ms)
+        new_life = _starts_new_life(rows[message.clipboard_id], created_at)
+        updates.append((message.clipboard_id, message.revision, json.dumps(rejected), new_life, created_at,
+                        message.user_id, now))
+    cursor.execute(
+        "DELETE FROM clipboard_images WHERE clipboard_id = ANY(%s::uuid[])",
+        ([message.clipboard_id for message in messages],),
+    )
+    if image_rows:
+        execute_values(
+            cursor,
+            "INSERT INTO clipboard_images (clipboard_id, position, image_id) VALUES %s",
+            image_rows,
+            template="(%s::uuid, %s, %s::uuid)",
+            page_size=1000,
+        )
+    # A new life of the id takes its creation time and creator from the API's claim in Redis.
+    execute_values(
+        cursor,
+        "UPDATE clipboards AS c SET revision = v.revision, state = 'ready', error = NULL, "
+        "rejected_images = v.rejected, updated_at = v.now, "
+        "created_at = CASE WHEN v.new_life THEN v.created_at ELSE c.created_at END, "
+        "user_id = CASE WHEN v.new_life THEN v.user_id ELSE c.user_id END "
+        "FROM (VALUES %s) AS v (id, revision, rejected, new_life, created_at, user_id, now) WHERE c.id = v.id",
+        updates,
+        template="(%s::uuid, %s::bigint, %s::jsonb, %s::boolean, %s::timestamptz, %s::uuid, %s::timestamptz)",
+        page_size=1000,
+    )
+
+
+def store_many(messages):
+    """Apply StoreClipboard messages together; return their Outcomes, in order.
+
+    Call inside one transaction. The work is set-based (a handful of statements whatever the
+    number of messages), and each message gets exactly the outcome it would get alone: of
+    several revisions of one clipboard, only the newest is applied.
+    """
+    cursor = database.cursor()
+    ids = {message.clipboard_id for message in messages}
+    rows = _lock_rows(cursor, ids)
+    missing = [message for message in messages if message.clipboard_id not in rows]
+    if missing:
+        rows.update(_lock_rows(cursor, _create_rows(cursor, missing)))
+    outcomes, chosen = _newest_applicable(messages, rows)
+    if chosen:
+        _write(cursor, [messages[index] for index in chosen.values()], rows)
+        for index in chosen.values():
+            outcomes[index] = Outcome.APPLIED
+    return outcomes
+
+
 def store(message):
     """Apply a StoreClipboard message; return its Outcome. Call inside a transaction."""
-    created_at = timefmt.from_epoch_ms(message.created_at_ms)
-    row = _lock_or_create(
-        message.clipboard_id, message.organization_id, message.user_id, created_at, ClipboardState.READY
-    )
-    stopped = _gate(row, message, "store")
-    if stopped:
-        return stopped
-    accepted, rejected = resolve_images(message.image_ids, message.organization_id, message.albums)
-    ClipboardImage.delete().where(ClipboardImage.clipboard == message.clipboard_id).execute()
-    if accepted:
-        ClipboardImage.insert_many(
-            [(message.clipboard_id, position, uuid.UUID(image_id)) for position, image_id in enumerate(accepted)],
-            fields=[ClipboardImage.clipboard, ClipboardImage.position, ClipboardImage.image_id],
-        ).execute()
-    update = {
-        Clipboard.revision: message.revision,
-        Clipboard.state: ClipboardState.READY,
-        Clipboard.error: None,
-        Clipboard.rejected_images: rejected,
-        Clipboard.updated_at: timefmt.utcnow(),
-    }
-    if _starts_new_life(row, created_at):
-        # The API's claim in Redis says when this life of the id began and whose it is.
-        update[Clipboard.created_at] = created_at
-        update[Clipboard.user_id] = message.user_id
-    Clipboard.update(update).where(Clipboard.id == message.clipboard_id).execute()
-    return Outcome.APPLIED
+    return store_many([message])[0]
 
 
 def delete(message):

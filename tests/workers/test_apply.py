@@ -1,4 +1,4 @@
-"""workers.clipboard_store.apply: the unit of work a task runs, on its own connection."""
+"""workers.clipboard_store.apply: the unit of work a task runs, on the process's connection."""
 import uuid
 
 import peewee
@@ -36,12 +36,17 @@ def no_sleep_allowed(delay):
     raise AssertionError("a permanent error must not be retried")
 
 
-def test_apply_commits_the_change_and_closes_its_connection(tenant):
+def test_apply_commits_the_change_and_keeps_its_connection_for_the_next(tenant):
     message = store_message(tenant, image_ids=[tenant.album_image.id])
 
     assert clipboard_store.apply(database, clipboard_store.store, message, 1, sleep=no_sleep_allowed) == Outcome.APPLIED
+    assert not database.is_closed()
+    connection = database.connection()
+    assert clipboard_store.apply(database, clipboard_store.store, store_message(tenant), 1) == Outcome.APPLIED
+    assert database.connection() is connection
+    assert not database.in_transaction()
+    database.close()
 
-    assert database.is_closed()
     row, images = read(message.clipboard_id)
     assert (row.state, row.revision, images) == (ClipboardState.READY, 1, [str(tenant.album_image.id)])
 

@@ -78,7 +78,7 @@ def test_a_transaction_whose_connection_is_killed_is_retried_on_a_new_connection
     )
 
     assert len(attempts) == 2 and attempts[0] != attempts[1]
-    assert db.is_closed()
+    assert not db.is_closed()  # the new connection is kept for the next unit of work
     with db.connection_context():
         assert [organization.name for organization in Organization.select()] == ["kept"]
         assert Organization.get_by_id(created).name == "kept"
