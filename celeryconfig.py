@@ -51,10 +51,11 @@ task_reject_on_worker_lost = True
 # message that would fail again the same way, and requeueing it would loop forever.
 task_acks_on_failure = True
 task_acks_on_timeout = True  # no time limits are set; named for completeness
-# With acks_late, a message counts against the prefetch limit until it is acknowledged, so each
-# pool process holds only the message it runs: nothing waits behind a task stuck retrying a
-# PostgreSQL outage, and a killed worker strands no more than it was running.
-worker_prefetch_multiplier = 1
+# With acks_late, a message counts against the prefetch limit until it is acknowledged. Stores
+# are consumed in batches (workers/batching.py), so the worker must be allowed to hold a few
+# batches' worth: one filling, one running per pool process. The price: a killed worker strands
+# up to concurrency x multiplier messages until the visibility timeout hands them back.
+worker_prefetch_multiplier = _settings.worker_prefetch_multiplier
 
 worker_send_task_events = True  # Flower's view of tasks
 worker_hijack_root_logger = True

@@ -34,6 +34,8 @@ class Settings:
     visibility_timeout: int
     retry_max_delay: int
     redis_timeout: float
+    store_batch_size: int
+    worker_prefetch_multiplier: int
 
     @property
     def is_development(self):
@@ -100,4 +102,6 @@ def load(environ=None):
         visibility_timeout=_int(environ, "CELERY_VISIBILITY_TIMEOUT", 300, minimum=1),
         retry_max_delay=_int(environ, "RETRY_MAX_DELAY", 60, minimum=1),
         redis_timeout=_float(environ, "REDIS_TIMEOUT", 2.0),
+        store_batch_size=_int(environ, "STORE_BATCH_SIZE", 200, minimum=1),
+        worker_prefetch_multiplier=_int(environ, "WORKER_PREFETCH_MULTIPLIER", 256, minimum=1),
     )

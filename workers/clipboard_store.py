@@ -302,6 +302,30 @@ def _reason(error):
     return text.splitlines()[0] if text else type(error).__name__
 
 
+def apply_many(db, messages, max_delay, sleep=time.sleep):
+    """Store a batch of messages in one transaction until it commits; return their Outcomes.
+
+    If the batch fails for a reason that does not pass, each message is applied on its own,
+    so only the message at fault is marked failed.
+    """
+    if not messages:
+        return []
+    try:
+        outcomes = until_committed(
+            in_transaction(db, store_many, messages), max_delay, f"store batch size={len(messages)}", sleep
+        )
+    except Exception as error:  # noqa: BLE001 - not transient (those are retried above)
+        log.warning("store batch failed, applying its messages one by one size=%d reason=%s",
+                    len(messages), _reason(error))
+        return [apply(db, store, message, max_delay, sleep) for message in messages]
+    for message, outcome in zip(messages, outcomes):
+        log.info(
+            "clipboard revision done task=%s clipboard_id=%s revision=%s outcome=%s request_id=%s",
+            message.task_name, message.clipboard_id, message.revision, outcome, message.request_id,
+        )
+    return outcomes
+
+
 def apply(db, change, message, max_delay, sleep=time.sleep):
     """Run `change(message)` in one transaction on `db` until it commits; return the Outcome.
 

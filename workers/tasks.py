@@ -12,6 +12,7 @@ from core import settings as settings_module
 from models import database
 from workers import clipboard_store, paste
 from workers.app import app
+from workers.batching import BatchTask
 from workers.payloads import DROPPED, decode
 
 _settings = settings_module.load()
@@ -19,12 +20,23 @@ _settings = settings_module.load()
 _AT_LEAST_ONCE = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 
 
-@app.task(name=messages.STORE_CLIPBOARD, **_AT_LEAST_ONCE)
-def store_clipboard(*args, **payload):
-    message = decode(messages.StoreClipboard, payload, args)
-    if message is None:
-        return DROPPED
-    return clipboard_store.apply(database, clipboard_store.store, message, _settings.retry_max_delay)
+class StoreClipboards(BatchTask):
+    """clipboards.store, consumed in batches: one transaction stores many revisions."""
+
+    name = messages.STORE_CLIPBOARD
+    acks_late = True
+    reject_on_worker_lost = True
+    ignore_result = True
+    batch_size = _settings.store_batch_size
+
+    def run_batch(self, bodies):
+        decoded = [decode(messages.StoreClipboard, kwargs, args) for args, kwargs, _embed in bodies]
+        readable = [message for message in decoded if message is not None]
+        outcomes = iter(clipboard_store.apply_many(database, readable, _settings.retry_max_delay))
+        return [DROPPED if message is None else next(outcomes) for message in decoded]
+
+
+store_clipboard = app.register_task(StoreClipboards())
 
 
 @app.task(name=messages.DELETE_CLIPBOARD, **_AT_LEAST_ONCE)

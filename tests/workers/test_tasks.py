@@ -3,6 +3,7 @@
 The tasks' bodies are called as plain functions here (no broker, no eager mode); the real worker
 runs them in tests/integration.
 """
+import json
 import uuid
 
 import celeryconfig
@@ -10,22 +11,42 @@ from core import messages
 from models import Clipboard, database
 from tests.support.factories import Tenant
 from tests.workers.messages import ALBUM, store_message
-from workers import tasks
+from workers import batching, tasks
 from workers.app import app
 
 
 def test_tasks_are_registered_under_the_contract_names_with_late_acknowledgement():
-    for name in (messages.STORE_CLIPBOARD, messages.DELETE_CLIPBOARD):
+    for name in (messages.STORE_CLIPBOARD, messages.DELETE_CLIPBOARD, messages.PASTE_CLIPBOARD):
         task = app.tasks[name]
         assert task.acks_late and task.reject_on_worker_lost and task.ignore_result
 
 
-def test_the_worker_configuration_keeps_prefetch_small_and_requeues_nothing_that_failed():
-    assert celeryconfig.worker_prefetch_multiplier == 1
+def test_the_worker_configuration_prefetches_batches_and_requeues_nothing_that_failed():
+    assert celeryconfig.worker_prefetch_multiplier >= tasks.store_clipboard.batch_size
     assert celeryconfig.task_acks_late and celeryconfig.task_reject_on_worker_lost
     assert celeryconfig.task_acks_on_failure
     assert celeryconfig.broker_transport_options["visibility_timeout"] >= 1
     assert celeryconfig.task_default_queue == messages.QUEUE
+
+
+def test_the_store_task_is_consumed_in_batches():
+    assert tasks.store_clipboard.Strategy == "workers.batching:batch_strategy"
+
+
+def test_a_store_batch_decodes_each_message_and_drops_only_the_unreadable(database_url):
+    with database.connection_context():
+        tenant = Tenant("acme")
+        image = tenant.image(ALBUM)
+    good, other = store_message(tenant, image_ids=[image.id]), store_message(tenant)
+    bodies = [
+        json.dumps([[], good.to_dict(), {}]),
+        "not json",
+        json.dumps([[], {**other.to_dict(), "v": 99}, {}]),
+        json.dumps([[], other.to_dict(), {}]),
+    ]
+    assert batching.run_batch(messages.STORE_CLIPBOARD, bodies) == ["applied", "dropped", "applied"]
+    with database.connection_context():
+        assert Clipboard.select().count() == 2
 
 
 def test_the_store_task_decodes_and_applies(database_url):
