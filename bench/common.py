@@ -1,7 +1,7 @@
 """What every benchmark shares: its own database and Redis db, the seed's tenant and token,
 services started with the production settings (and waited for), percentiles, tables and JSON.
 
-Benchmarks touch nothing but a PostgreSQL database of their own (`clipboard_bench_<name>`, dropped
+Benchmarks touch nothing but a PostgreSQL database of their own (`bench_clipboard_<name>`, dropped
 and recreated on every run) and one Redis database they claim (14, else 15) with the same marker
 key the test harness uses, so a concurrent test run never picks it and the bench never picks one
 a test run holds. Services listen on 127.0.0.1 only and are stopped when the bench ends.
@@ -181,8 +181,8 @@ def _admin(statement):
 
 
 def fresh_database(name):
-    """Drop and create database `clipboard_bench_<name>`, migrate it; return its URL."""
-    database = f"clipboard_bench_{name}"
+    """Drop and create database `bench_clipboard_<name>`, migrate it; return its URL."""
+    database = f"bench_clipboard_{name}"
     try:
         _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         _admin(f'CREATE DATABASE "{database}"')

@@ -14,6 +14,7 @@ Afterwards the synchronous peer (bench/reference_sync.py) runs alone at its maxi
 import threading
 import time
 
+import psycopg2
 import redis
 
 from bench.common import (
@@ -26,6 +27,7 @@ from core import messages
 
 STEPS = (25, 50, 75, 100, 150, 200, 300, 400, 600, 800, 1200, 1600, 2400, 3200)
 SAMPLE_SECONDS = 1.0
+COUNT = "SELECT count(*) FROM clipboards WHERE revision >= 1"
 # Bounded: at the end of a step the queue holds less than this many seconds of the offered rate.
 BOUNDED_BACKLOG_SECONDS = 1.0
 SYNC_CONNECTIONS = (8, 32)
@@ -37,6 +39,7 @@ class Sampler(threading.Thread):
     def __init__(self, redis_url, database_url):
         super().__init__(daemon=True)
         self._redis = redis.Redis.from_url(redis_url)
+        self._database_url = database_url
         self._db = connect(database_url)
         self._done = threading.Event()
         self._lock = threading.Lock()
@@ -45,8 +48,16 @@ class Sampler(threading.Thread):
 
     def sample(self):
         with self._lock:
-            return (round(time.monotonic() - self.started, 2), self._redis.llen(messages.QUEUE),
-                    scalar(self._db, "SELECT count(*) FROM clipboards WHERE revision >= 1"))
+            return (round(time.monotonic() - self.started, 2), self._redis.llen(messages.QUEUE), self._persisted())
+
+    def _persisted(self):
+        # Other sessions on a shared machine may terminate backends (outage tests): reconnect once.
+        try:
+            return scalar(self._db, COUNT)
+        except psycopg2.Error:
+            self._db.close()
+            self._db = connect(self._database_url)
+            return scalar(self._db, COUNT)
 
     def run(self):
         while not self._done.wait(SAMPLE_SECONDS):
