@@ -19,6 +19,10 @@ class BatchTask(Task):
     Strategy = "workers.batching:batch_strategy"
     batch_size = 200
     batch_interval = 0.005
+    maintenance_interval = None  # seconds between calls of `maintain` in the main process
+
+    def maintain(self):
+        """Periodic upkeep in the worker's main process (see maintenance_interval)."""
 
     def run_batch(self, bodies):
         """Apply the decoded message bodies `[args, kwargs, embed]`; runs in a pool process."""
@@ -73,6 +77,9 @@ def batch_strategy(task, app, consumer, **_options):
         bodies = [body for body, _ack, _reject in batch]
         pool.apply_async(run_batch, args=(task.name, bodies), callback=done, error_callback=failed)
 
+    if task.maintenance_interval:
+        timer.call_repeatedly(task.maintenance_interval, _guarded(task.maintain))
+
     def handle(message, body, ack, reject, callbacks, **_kwargs):
         pending.append((message.body, ack, reject))
         if len(pending) >= task.batch_size:
@@ -81,3 +88,13 @@ def batch_strategy(task, app, consumer, **_options):
             scheduled.append(timer.call_after(task.batch_interval, flush))
 
     return handle
+
+
+def _guarded(function):
+    def call():
+        try:
+            function()
+        except Exception:  # noqa: BLE001 - upkeep must never stop the consumer; try next time
+            log.exception("periodic upkeep failed")
+
+    return call

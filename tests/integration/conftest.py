@@ -66,4 +66,8 @@ def stored_images(clipboard_id):
 
 def queue_drained(redis_client):
     """True once no message waits in the queue and none is delivered but unacknowledged."""
-    return redis_client.llen("clipboards") == 0 and redis_client.hlen("unacked") == 0
+    return (
+        redis_client.llen("clipboards") == 0
+        and redis_client.hlen("unacked") == 0
+        and redis_client.hlen("clipboards.inflight") == 0
+    )

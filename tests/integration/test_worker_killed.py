@@ -67,3 +67,29 @@ def test_a_worker_killed_mid_task_loses_nothing_and_applies_once(db, ledger, red
     assert stored_images(clipboard_id) == [str(image_id) for image_id in requested]
     assert "outcome=applied" not in doomed.log()
     assert survivor.log().count("outcome=applied") == 1
+
+
+def test_a_worker_killed_holding_a_drained_batch_loses_nothing(db, ledger, redis_client, tenant, start_worker,
+                                                               row_lock):
+    """Messages a pool process took straight from the list come back after the visibility timeout."""
+    lock, release = row_lock
+    image = tenant.image(ALBUM)
+    row = Clipboard.create(organization=tenant.organization, revision=0, state=ClipboardState.READY)
+    blocked_id = str(row.id)
+    holder = lock(blocked_id)
+    claims = [enqueue(ledger, tenant, [image.id], clipboard_id=blocked_id)]
+    claims += [enqueue(ledger, tenant, [image.id]) for _ in range(40)]
+
+    doomed = start_worker()
+    wait_for(lambda: backends_blocked_by(db, holder) == 1, TIMEOUT, message="the worker blocked on the row lock")
+    taken = redis_client.hlen("clipboards.inflight") + redis_client.hlen("unacked")
+    assert taken == 41 and redis_client.llen("clipboards") == 0  # the batch took every message
+    doomed.kill()
+    release()
+    assert Clipboard.select().where(Clipboard.revision > 0).count() == 0
+
+    start_worker(CELERY_VISIBILITY_TIMEOUT=3)
+    for clipboard_id, claim in claims:
+        wait_for(lambda: persisted(clipboard_id, claim.revision), TIMEOUT, message=f"clipboard {clipboard_id}")
+    wait_for(lambda: queue_drained(redis_client), TIMEOUT, message="every message acknowledged or done")
+    assert all(stored_images(clipboard_id) == [str(image.id)] for clipboard_id, _claim in claims)
