@@ -11,6 +11,7 @@ from api.resources.clipboards import Clipboard, Clipboards
 from api.resources.health import Health, Readiness
 from api.resources.images import AlbumImages, ImageItem, Images
 from api.resources.jobs import JobItem
+from api.resources.metrics import Metrics
 from api.resources.paste import Paste
 from core import settings as settings_module
 from models import database
@@ -43,6 +44,7 @@ def create_app(settings, redis_client, keystore=None):
     ledger = ClipboardLedger(redis_client)
     app.add_route("/healthz", Health())
     app.add_route("/readyz", Readiness(redis_client, _ping_database))
+    app.add_route("/metrics", Metrics(redis_client))
     app.add_route("/api/v1/clipboards", Clipboards(ledger, settings))
     app.add_route("/api/v1/clipboards/{clipboard_id}", Clipboard(ledger, settings))
     jobs = JobItem(ledger, settings)
