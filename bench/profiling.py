@@ -21,16 +21,20 @@ def py_spy():
 
 
 class Profile:
-    """`py-spy record` of pid and its subprocesses for `seconds`, in collapsed-stack form."""
+    """`py-spy record` of pid and its subprocesses for `seconds`, in collapsed-stack form.
 
-    def __init__(self, name, pid, seconds, rate=200, idle=False):
+    idle: also sample threads waiting (wall-clock view: where a task's time goes, waits included).
+    gil: only sample the thread holding the GIL (CPU view: what keeps a busy process busy).
+    """
+
+    def __init__(self, name, pid, seconds, rate=200, idle=False, gil=False):
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.raw = RESULTS / f"profile-{name}.collapsed"
         self.summary = RESULTS / f"profile-{name}.txt"
         self.process = subprocess.Popen(
             [py_spy(), "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate", str(rate),
              "--duration", str(max(1, int(seconds))), "--nonblocking", "--output", str(self.raw),
-             *(["--idle"] if idle else [])],
+             *(["--idle"] if idle else []), *(["--gil"] if gil else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
 

@@ -94,6 +94,7 @@ def reference_insert(database_url, count, images_per=len(SEED_IMAGES)):
 def main(argv=None):
     p = parser(__doc__.splitlines()[0], duration=0, smoke_duration=0)
     p.add_argument("--n", type=int, default=20000, help="messages to drain (default 20000; --smoke: 300)")
+    p.add_argument("--profile-seconds", type=float, default=3, help="py-spy window from the worker's start (default 3)")
     args = parse(p, argv)
     count = 300 if args.smoke else args.n
     logs = log_dir("workers")
@@ -106,7 +107,7 @@ def main(argv=None):
             env = service_env(database_url, redis_url)
             with start_worker("worker", env, logs) as worker:
                 # Wall-clock (--idle): a task's time is mostly spent waiting on PostgreSQL.
-                profile = Profile("worker-drain", worker.pid, 2 if args.smoke else 15, idle=True) if args.profile else None
+                profile = Profile("worker-drain", worker.pid, args.profile_seconds, idle=True) if args.profile else None
                 samples = wait_drained(connection, count, worker, timeout=max(60, count / 50))
                 if profile:
                     profile.finish()
