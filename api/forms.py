@@ -5,7 +5,6 @@
 for either encoding.
 """
 import re
-import uuid
 from urllib.parse import parse_qsl
 
 import falcon
@@ -100,12 +99,13 @@ def optional_uuid(params, name):
     return _uuid(value, name)
 
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def _uuid(value, name):
-    if isinstance(value, str) and len(value) <= 64:
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            pass
+    """The canonical (hyphenated, any case) form only; rendered lower-case."""
+    if isinstance(value, str) and _UUID.fullmatch(value):
+        return value.lower()
     raise errors.invalid(name, f"{name} must be a UUID.")
 
 

@@ -10,6 +10,7 @@ ESCAPED_QUOTEs (and of characters that need no escaping, such as a UUID's), or `
 The body travels as a plain JSON string (no `body_encoding`, which kombu then reads as is); an
 unmodified Celery worker consumes it (tests/contract checks this against a real worker).
 """
+import functools
 import os
 import socket
 
@@ -31,20 +32,17 @@ def _escaped(text):
 ESCAPED_QUOTE = _escaped('"')
 
 
-def message_parts(task_name, task_id, kwargs, holes, queue, summary=""):
-    """Return the message text for `task_name(**kwargs, **holes)` split around the holes.
+_ID, _SUMMARY = "\x00id\x00", "\x00summary\x00"  # placeholders, split out of the cached text
 
-    `kwargs` are the known keyword arguments; `holes` names the ones the script fills, in order.
-    """
-    known = [f"{_json(name)}: {_json(value)}" for name, value in kwargs.items()]
+
+@functools.lru_cache(maxsize=32)
+def _shape(task_name, queue, holes):
+    """The parts of a message that depend only on the task, the queue and the holes (made once)."""
     hole_keys = [f"{_json(name)}: " for name in holes]
-    body_head = "[[], {" + ", ".join(known + hole_keys[:1])
-    body_middles = [", " + key for key in hole_keys[1:]]
-    body_tail = "}, " + _EMBED + "]"
     headers = {
         "lang": "py",
         "task": task_name,
-        "id": task_id,
+        "id": _ID,
         "shadow": None,
         "eta": None,
         "expires": None,
@@ -52,10 +50,10 @@ def message_parts(task_name, task_id, kwargs, holes, queue, summary=""):
         "group_index": None,
         "retries": 0,
         "timelimit": [None, None],
-        "root_id": task_id,
+        "root_id": _ID,
         "parent_id": None,
         "argsrepr": "()",
-        "kwargsrepr": summary,
+        "kwargsrepr": _SUMMARY,
         "origin": _ORIGIN,
         "ignore_result": True,
         "replaced_task_nesting": 0,
@@ -63,23 +61,38 @@ def message_parts(task_name, task_id, kwargs, holes, queue, summary=""):
         "stamps": {},
     }
     properties = {
-        "correlation_id": task_id,
+        "correlation_id": _ID,
         "reply_to": "",
         "delivery_mode": 2,
         "delivery_info": {"exchange": "", "routing_key": queue},
         "priority": 0,
-        "delivery_tag": task_id,
+        "delivery_tag": _ID,
     }
-    prefix = '{"body": "' + _escaped(body_head)
     suffix = (
-        _escaped(body_tail)
+        _escaped("}, " + _EMBED + "]")
         + '", "content-encoding": "utf-8", "content-type": "application/json", "headers": '
         + _json(headers)
         + ', "properties": '
         + _json(properties)
         + "}"
     )
-    return [prefix] + [_escaped(middle) for middle in body_middles] + [suffix]
+    id_mark, summary_mark = _json(_ID)[1:-1], _json(_SUMMARY)[1:-1]
+    return hole_keys[0], [_escaped(", " + key) for key in hole_keys[1:]], [
+        piece.split(summary_mark) for piece in suffix.split(id_mark)
+    ]
+
+
+def message_parts(task_name, task_id, kwargs, holes, queue, summary=""):
+    """Return the message text for `task_name(**kwargs, **holes)` split around the holes.
+
+    `kwargs` are the known keyword arguments; `holes` names the ones the script fills, in order.
+    """
+    first_hole, middles, suffix_pieces = _shape(task_name, queue, tuple(holes))
+    known = orjson.dumps(kwargs).decode()[1:-1]
+    head = "[[], {" + known + (", " if known else "") + first_hole
+    task_id_text, summary_text = _escaped(task_id), _escaped(summary)
+    suffix = task_id_text.join(summary_text.join(piece) for piece in suffix_pieces)
+    return ['{"body": "' + _escaped(head), *middles, suffix]
 
 
 def fill(parts, *values):
