@@ -1,8 +1,8 @@
 """What every benchmark shares: its own database and Redis db, the seed's tenant and token,
 services started with the production settings (and waited for), percentiles, tables and JSON.
 
-Benchmarks touch nothing but a PostgreSQL database of their own (`bench_clipboard_<name>`, dropped
-and recreated on every run) and one Redis database they claim (14, else 15) with the same marker
+Benchmarks touch nothing but a PostgreSQL database of their own (`bench_clipboard_<name>_<pid>`,
+created for the run and dropped after it) and one Redis database they claim (14, else 15) with the same marker
 key the test harness uses, so a concurrent test run never picks it and the bench never picks one
 a test run holds. Services listen on 127.0.0.1 only and are stopped when the bench ends.
 """
@@ -180,10 +180,32 @@ def _admin(statement):
         connection.close()
 
 
-def fresh_database(name):
-    """Drop and create database `bench_clipboard_<name>`, migrate it; return its URL."""
-    database = f"bench_clipboard_{name}"
+def _drop_abandoned():
+    """Drop bench databases left by bench processes that died (their pid is in the name)."""
+    import psycopg2
+
+    connection = psycopg2.connect(PG_URL, connect_timeout=5)
     try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_clipboard\\_%%'")
+            names = [name for (name,) in cursor.fetchall()]
+    finally:
+        connection.close()
+    for name in names:
+        pid = name.rsplit("_", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_database(name):
+    """Create database `bench_clipboard_<name>_<pid>` and migrate it; return its URL.
+
+    The pid keeps concurrent benches (two smoke runs) apart; databases of dead bench processes
+    are dropped first.
+    """
+    database = f"bench_clipboard_{name}_{os.getpid()}"
+    try:
+        _drop_abandoned()
         _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         _admin(f'CREATE DATABASE "{database}"')
     except Exception as error:  # noqa: BLE001 - any failure here means the bench cannot run
