@@ -2,6 +2,7 @@
 import contextlib
 
 import peewee
+from playhouse.pool import MaxConnectionsExceeded
 
 from api import errors
 from models import database
@@ -12,5 +13,5 @@ def connection(what="This resource"):
     try:
         with database.connection_context():
             yield database
-    except (peewee.OperationalError, peewee.InterfaceError):
+    except (peewee.OperationalError, peewee.InterfaceError, MaxConnectionsExceeded):
         raise errors.unavailable(f"{what} cannot be reached right now; retry shortly.", retry_after=5) from None

@@ -7,6 +7,8 @@ database = DatabaseProxy()
 # Web threads share a pool; a connection idle this long is closed rather than reused.
 POOL_STALE_SECONDS = 300
 POOL_MAX_CONNECTIONS = 32
+# A request that finds every pooled connection busy waits this long for one, then gives up.
+POOL_WAIT_SECONDS = 5
 
 
 def make_database(url, pooled=False, **options):
@@ -16,7 +18,8 @@ def make_database(url, pooled=False, **options):
     name = params.pop("database")
     if pooled:
         return PooledPostgresqlExtDatabase(
-            name, max_connections=POOL_MAX_CONNECTIONS, stale_timeout=POOL_STALE_SECONDS, **params
+            name, max_connections=POOL_MAX_CONNECTIONS, stale_timeout=POOL_STALE_SECONDS,
+            timeout=POOL_WAIT_SECONDS, **params
         )
     return PostgresqlExtDatabase(name, **params)
 

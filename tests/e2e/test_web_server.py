@@ -1,0 +1,86 @@
+"""The real web process: gunicorn with gunicorn.conf.py, as the Procfile runs it.
+
+A request long-polling a job must not stop the process from serving others.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from tests.support.factories import auth
+from tests.support.processes import ROOT
+from tests.support.waiting import wait_for
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def web(database_url, redis_url, tmp_path):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "CLIPBOARD_ENV": "test",
+           "WEB_CONCURRENCY": "1", "PORT": str(port)}
+    log = open(tmp_path / "web.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}", "api.app:get_app()"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy():
+        if process.poll() is not None:
+            raise AssertionError((tmp_path / "web.log").read_text())
+        try:
+            return urllib.request.urlopen(base + "/healthz", timeout=1).status == 200
+        except OSError:
+            return False
+
+    wait_for(healthy, 30, message="gunicorn answering /healthz")
+    yield base
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def call(method, url, headers, body=None):
+    request = urllib.request.Request(url, method=method, headers=headers,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, json.loads(response.read() or b"null")
+
+
+def test_a_long_poll_does_not_hold_up_other_requests(web, tenant):
+    headers = {**auth(tenant.token({"A": ["image_copy"], "B": ["paste"]})), "Content-Type": "application/json"}
+    _, clipboard = call("POST", web + "/api/v1/clipboards", headers, {"image_ids": []})
+    status, job = call("POST", f"{web}/api/v1/clipboards/{clipboard['id']}/paste", headers, {"album_id": "B"})
+    assert status == 202
+
+    waited = {}
+
+    def long_poll():
+        started = time.monotonic()
+        waited["status"], waited["job"] = call("GET", f"{web}/api/v1/jobs/{job['id']}?wait=10", headers)
+        waited["seconds"] = time.monotonic() - started
+
+    polls = [threading.Thread(target=long_poll) for _ in range(3)]
+    for poll in polls:
+        poll.start()
+    for _ in range(20):  # no worker runs: every paste stays queued, every wait runs its full time
+        assert call("POST", web + "/api/v1/clipboards", headers, {"image_ids": []})[0] == 200
+    assert all(poll.is_alive() for poll in polls), "the other requests were served only after the waits"
+    for poll in polls:
+        poll.join(30)
+    assert waited["status"] == 200 and waited["job"]["state"] == "queued"
+    assert waited["seconds"] >= 9
