@@ -6,9 +6,7 @@ database, migrates it once, and every test starts with empty tables and an empty
 """
 import os
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg2
 import pytest
 import redis as redis_module
 
@@ -16,6 +14,8 @@ from core import settings as settings_module
 from models import database as database_proxy
 from models.db import bind
 from models.migrate import migrate
+from tests.support.factories import Tenant
+from tests.support.postgres_admin import run_admin, with_database
 from tests.support.processes import WorkerProcess, worker_env
 
 # Concurrent test runs on one Redis each take a database of their own, marked by this key.
@@ -33,21 +33,6 @@ def _server_urls():
     return database_url or urls["database_url"], redis_url or urls["redis_url"]
 
 
-def _with_path(url, path):
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
-def _admin(url, statement):
-    connection = psycopg2.connect(_with_path(url, "/postgres"))
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        connection.close()
-
-
 @pytest.fixture(scope="session")
 def server_urls():
     return _server_urls()
@@ -56,19 +41,19 @@ def server_urls():
 @pytest.fixture(scope="session")
 def database_url(server_urls):
     name = f"clipboard_test_{uuid.uuid4().hex[:12]}"
-    _admin(server_urls[0], f'CREATE DATABASE "{name}"')
-    url = _with_path(server_urls[0], f"/{name}")
+    run_admin(server_urls[0], f'CREATE DATABASE "{name}"')
+    url = with_database(server_urls[0], name)
     migrate(bind(url))
     yield url
     database_proxy.close()
-    _admin(server_urls[0], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run_admin(server_urls[0], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
 def redis_url(server_urls):
     run_id = uuid.uuid4().hex
     for number in range(1, 16):
-        url = _with_path(server_urls[1], f"/{number}")
+        url = with_database(server_urls[1], str(number))
         client = redis_module.Redis.from_url(url)
         if client.set(RUN_MARKER, run_id, nx=True, ex=6 * 3600):
             client.flushdb()
@@ -138,3 +123,13 @@ def start_worker(database_url, redis_url, tmp_path):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def tenant(db):
+    return Tenant("acme")
+
+
+@pytest.fixture
+def other_tenant(db):
+    return Tenant("globex")

@@ -102,6 +102,17 @@ def _lock_or_create_job(message):
     return Job.select().where(Job.id == message.job_id).for_update().get()
 
 
+def _gate(job, message):
+    """Return the Outcome that ends this delivery here (another tenant's job, or one that ended)."""
+    if str(job.organization_id) != message.organization_id:
+        security_log.warning("security event: cross-tenant job refused job_id=%s owner=%s requester=%s request_id=%s",
+                             message.job_id, job.organization_id, message.organization_id, message.request_id)
+        return Outcome.FOREIGN
+    if job.state in (JobState.SUCCEEDED, JobState.FAILED):
+        return Outcome.DUPLICATE
+    return None
+
+
 def _finish(job_id, state, result=None, error=None):
     now = timefmt.utcnow()
     Job.update(
@@ -120,12 +131,9 @@ def start(message):
                     message.job_id, message.organization_id)
         return Outcome.NO_ORGANIZATION
     job = _lock_or_create_job(message)
-    if str(job.organization_id) != message.organization_id:
-        security_log.warning("security event: cross-tenant job refused job_id=%s owner=%s requester=%s request_id=%s",
-                             message.job_id, job.organization_id, message.organization_id, message.request_id)
-        return Outcome.FOREIGN
-    if job.state in (JobState.SUCCEEDED, JobState.FAILED):
-        return Outcome.DUPLICATE
+    stopped = _gate(job, message)
+    if stopped:
+        return stopped
     if job.state == JobState.QUEUED:
         now = timefmt.utcnow()
         Job.update({Job.state: JobState.RUNNING, Job.started_at: now, Job.updated_at: now}).where(
@@ -141,12 +149,9 @@ def paste(message):
     `min_revision`: the caller waits and tries again.
     """
     job = _lock_or_create_job(message)
-    if str(job.organization_id) != message.organization_id:
-        security_log.warning("security event: cross-tenant job refused job_id=%s owner=%s requester=%s request_id=%s",
-                             message.job_id, job.organization_id, message.organization_id, message.request_id)
-        return Outcome.FOREIGN
-    if job.state in (JobState.SUCCEEDED, JobState.FAILED):
-        return Outcome.DUPLICATE
+    stopped = _gate(job, message)
+    if stopped:
+        return stopped
     clipboard = Clipboard.select().where(Clipboard.id == message.clipboard_id).for_update("FOR SHARE").first()
     if clipboard is not None and str(clipboard.organization_id) != message.organization_id:
         return fail(message.job_id, "The clipboard does not exist.")

@@ -1,6 +1,5 @@
 """`manage.py migrate` on an empty database: applies every migration once, then nothing."""
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import pytest
@@ -8,23 +7,9 @@ import pytest
 from admin import commands
 from models.db import make_database
 from tests.admin.cli import assert_error, manage
+from tests.support.postgres_admin import run_admin, with_database
 
 TABLES = {"organizations", "secrets", "users", "images", "clipboards", "clipboard_images", "jobs"}
-
-
-def _with_database(url, name):
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def _admin(url, statement):
-    connection = psycopg2.connect(_with_database(url, "postgres"))
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        connection.close()
 
 
 def _tables(url):
@@ -41,9 +26,9 @@ def _tables(url):
 def empty_database_url(server_urls):
     """A brand-new database on the test server, dropped after the test."""
     name = f"clipboard_admin_{uuid.uuid4().hex[:12]}"
-    _admin(server_urls[0], f'CREATE DATABASE "{name}"')
-    yield _with_database(server_urls[0], name)
-    _admin(server_urls[0], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run_admin(server_urls[0], f'CREATE DATABASE "{name}"')
+    yield with_database(server_urls[0], name)
+    run_admin(server_urls[0], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_manage_migrate_applies_the_initial_migration_once(empty_database_url):

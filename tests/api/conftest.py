@@ -7,7 +7,6 @@ from falcon import testing
 
 from api.app import create_app
 from core import messages
-from tests.support.factories import Tenant
 
 
 @pytest.fixture
@@ -24,14 +23,6 @@ def client(make_client):
     return make_client()
 
 
-@pytest.fixture
-def tenant(db):
-    return Tenant("acme")
-
-
-@pytest.fixture
-def other_tenant(db):
-    return Tenant("globex")
 
 
 @pytest.fixture

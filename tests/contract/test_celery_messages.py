@@ -10,7 +10,7 @@ import pytest
 
 from api.clipboard_ledger import ClipboardLedger, PasteOutcome
 from core import messages
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, stop_process
 from tests.support.waiting import wait_for
 
 ORG = "4d69a649-135c-44c7-a918-31dc119513cb"
@@ -40,12 +40,7 @@ def plain_worker(redis_url, tmp_path):
         return wait_for(read, 30, message=f"{count} messages at the plain worker")
 
     yield received
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    stop_process(process, log)
 
 
 def test_a_plain_celery_worker_receives_each_task_with_its_payload(plain_worker, redis_client):

@@ -19,11 +19,12 @@ def test_procfile_lists_the_four_processes():
 
 def test_gunicorn_binds_port_from_the_environment(monkeypatch):
     monkeypatch.setenv("PORT", "9123")
-    monkeypatch.delenv("ACCESS_LOG", raising=False)
+    for name in ("ACCESS_LOG", "WEB_CONCURRENCY", "WEB_WORKER_CLASS"):
+        monkeypatch.delenv(name, raising=False)
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["bind"] == "0.0.0.0:9123"
     assert config["workers"] == 2
-    assert (config["worker_class"], config["threads"]) == ("gthread", 8)
+    assert config["worker_class"] == "gevent"  # long-polls must not hold a thread each
     assert config["accesslog"] is None
 
 

@@ -4,19 +4,8 @@ import redis as redis_module
 from falcon import testing
 
 from api.app import create_app
-from tests.support.factories import Tenant
 
 
 @pytest.fixture
 def client(settings, redis_url, db):
     return testing.TestClient(create_app(settings, redis_module.Redis.from_url(redis_url)))
-
-
-@pytest.fixture
-def tenant(db):
-    return Tenant("acme")
-
-
-@pytest.fixture
-def other_tenant(db):
-    return Tenant("globex")

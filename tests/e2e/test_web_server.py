@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from tests.support.factories import auth
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, stop_process
 from tests.support.waiting import wait_for
 
 
@@ -46,12 +46,7 @@ def web(database_url, redis_url, tmp_path):
 
     wait_for(healthy, 30, message="gunicorn answering /healthz")
     yield base
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    stop_process(process, log)
 
 
 def call(method, url, headers, body=None):

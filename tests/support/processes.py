@@ -56,6 +56,19 @@ class WorkerProcess:
         self._log.close()
 
 
+def stop_process(process, log=None, timeout=15.0):
+    """SIGTERM a subprocess, SIGKILL it if it lingers, and close its log file."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+    if log is not None:
+        log.close()
+
+
 def worker_env(database_url, redis_url, **overrides):
     env = dict(os.environ)
     env.update(

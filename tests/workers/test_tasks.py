@@ -4,14 +4,18 @@ The tasks' bodies are called as plain functions here (no broker, no eager mode);
 runs them in tests/integration.
 """
 import json
+import time
 import uuid
+
+import pytest
 
 import celeryconfig
 from core import messages
 from models import Clipboard, database
 from tests.support.factories import Tenant
 from tests.workers.messages import ALBUM, store_message
-from workers import batching, tasks
+from api.clipboard_ledger import ClipboardLedger
+from workers import batching, queue_drain, tasks
 from workers.app import app
 
 
@@ -33,7 +37,16 @@ def test_the_store_task_is_consumed_in_batches():
     assert tasks.store_clipboard.Strategy == "workers.batching:batch_strategy"
 
 
-def test_a_store_batch_decodes_each_message_and_drops_only_the_unreadable(database_url):
+@pytest.fixture
+def test_queue(redis_client, monkeypatch):
+    """Point the batch's queue drain at the test Redis database (the task module reads the
+    environment's REDIS_URL when imported)."""
+    drain = queue_drain.QueueDrain(redis_client, visibility_timeout=60, clock=time.time)
+    monkeypatch.setattr(tasks, "queue_drain", lambda: drain)
+    return redis_client
+
+
+def test_a_store_batch_decodes_each_message_and_drops_only_the_unreadable(database_url, test_queue):
     with database.connection_context():
         tenant = Tenant("acme")
         image = tenant.image(ALBUM)
@@ -49,7 +62,20 @@ def test_a_store_batch_decodes_each_message_and_drops_only_the_unreadable(databa
         assert Clipboard.select().count() == 2
 
 
-def test_the_store_task_decodes_and_applies(database_url):
+def test_a_store_batch_also_applies_store_messages_waiting_in_the_queue(database_url, test_queue):
+    with database.connection_context():
+        tenant = Tenant("acme")
+    waiting = store_message(tenant)
+    ledger = ClipboardLedger(test_queue)
+    claim = ledger.store(waiting.clipboard_id, tenant.id, None, [], [ALBUM], waiting.created_at_ms, "r")
+    delivered = store_message(tenant)
+    assert batching.run_batch(messages.STORE_CLIPBOARD, [json.dumps([[], delivered.to_dict(), {}])]) == ["applied"]
+    with database.connection_context():
+        assert Clipboard.get_by_id(waiting.clipboard_id).revision == claim.revision
+    assert test_queue.llen(messages.QUEUE) == 0 and test_queue.hlen(queue_drain.INFLIGHT) == 0
+
+
+def test_the_store_task_decodes_and_applies(database_url, test_queue):
     with database.connection_context():
         tenant = Tenant("acme")
         image = tenant.image(ALBUM)
@@ -71,7 +97,7 @@ def test_the_delete_task_decodes_and_applies(database_url):
         assert Clipboard.get_by_id(clipboard_id).state == "deleted"
 
 
-def test_an_unknown_payload_version_is_dropped_without_touching_the_database(database_url, caplog):
+def test_an_unknown_payload_version_is_dropped_without_touching_the_database(database_url, caplog, test_queue):
     with database.connection_context():
         tenant = Tenant("acme")
     payload = {**store_message(tenant).to_dict(), "v": 99}
