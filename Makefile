@@ -15,7 +15,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # `python -m dev.embedded env` prints export lines; the assignment makes `set -e` see a failure.
 EMBEDDED_ENV := urls="$$($(PY) -m dev.embedded env)"; eval "$$urls"
 
-.PHONY: run test migrate down clean
+.PHONY: run test migrate down clean bench bench-smoke
 
 run: $(RUN_STAMP)
 	@set -euo pipefail; \
@@ -32,6 +32,14 @@ migrate: $(RUN_STAMP)
 	@set -euo pipefail; \
 	$(EMBEDDED_ENV); \
 	$(WITH_VENV) python manage.py migrate
+
+# The four benchmarks at full size (docs/PERFORMANCE.md; ~9 min, needs PostgreSQL and Redis on
+# 127.0.0.1 and wrk), and their --smoke runs as tests.
+bench: $(TEST_STAMP)
+	$(PY) -m bench.api && $(PY) -m bench.workers && $(PY) -m bench.sustained && $(PY) -m bench.scale
+
+bench-smoke: $(TEST_STAMP)
+	$(VENV)/bin/pytest -q tests/bench
 
 down:
 	@if [ -d var ] && [ -x $(PY) ]; then $(PY) -m dev.embedded down --all; fi
