@@ -10,7 +10,7 @@ the queue. `run_batch` must be idempotent per message, like any acks-late task.
 import json
 import logging
 
-from celery import Task, current_app
+from celery import Task
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,9 @@ def run_batch(task_name, bodies):
             log.error("unreadable message body dropped task=%s error=%s", task_name, error)
             continue
         decoded.append([args, kwargs, _embed])
-    return current_app.tasks[task_name].run_batch(decoded)
+    from workers.app import app  # the worker's app, whichever app is current in this process
+
+    return app.tasks[task_name].run_batch(decoded)
 
 
 def batch_strategy(task, app, consumer, **_options):

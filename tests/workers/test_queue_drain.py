@@ -72,7 +72,7 @@ def test_take_reads_messages_celery_itself_published(drain, redis_client, settin
 
     from core.messages import StoreClipboard
 
-    app = Celery(broker=settings.redis_url)
+    app = Celery(broker=settings.redis_url, set_as_current=False)
     app.config_from_object("celeryconfig")
     app.conf.broker_url = settings.redis_url
     payload = StoreClipboard(ids(1)[0], ORG, None, [], ["A"], 1, 1, "r").to_dict()
