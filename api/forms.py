@@ -161,3 +161,10 @@ def optional_object(params, name):
     if not isinstance(value, dict):
         raise errors.invalid(name, f"{name} must be an object.")
     return value
+
+
+def path_uuid(value, what):
+    """A UUID from the URL path, lower-cased; anything else names nothing here (404)."""
+    if isinstance(value, str) and _UUID.fullmatch(value):
+        return value.lower()
+    raise errors.not_found(f"No such {what}.")

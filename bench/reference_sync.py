@@ -6,23 +6,19 @@ image rows to PostgreSQL in the request, one transaction on a pooled connection,
 the images against the organization and the token's albums as the worker does. Served by
 gunicorn like the real app: `bench.reference_sync:get_app()`.
 """
-import uuid
-
 import falcon
 
-from api import errors, forms
+from api import errors
 from api.auth import Authenticator
 from api.keystore import KeyStore
 from api.middleware import Authentication, StandardHeaders
 from api.rendering import send_json
+from api.resources.clipboards import read_clipboard_request
 from api.resources.health import Health
 from core import settings as settings_module
 from core import timefmt
 from models import Clipboard, ClipboardImage, Image, database
 from models.db import bind
-
-IMAGE_COPY = "image_copy"
-
 
 class SyncClipboards:
     def __init__(self, settings):
@@ -30,12 +26,7 @@ class SyncClipboards:
 
     def on_post(self, req, resp):
         caller = req.context.caller
-        albums = caller.albums_with(IMAGE_COPY)
-        if not albums:
-            raise errors.forbidden("The token grants image_copy on no album.")
-        params = forms.read_params(req, self._settings.max_body_bytes)
-        clipboard_id = forms.optional_uuid(params, "id") or str(uuid.uuid4())
-        image_ids = forms.uuid_list(params, "image_ids", self._settings.max_clipboard_images)
+        albums, clipboard_id, image_ids = read_clipboard_request(req, caller, self._settings)
         now = timefmt.utcnow()
         with database.connection_context(), database.atomic():
             allowed = {

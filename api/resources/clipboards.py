@@ -12,6 +12,17 @@ from core import timefmt
 IMAGE_COPY = "image_copy"
 
 
+def read_clipboard_request(req, caller, settings):
+    """Check the POST's ability and body; return (image_copy albums, clipboard id, image ids)."""
+    albums = caller.albums_with(IMAGE_COPY)
+    if not albums:
+        raise errors.forbidden("The token grants image_copy on no album.")
+    params = forms.read_params(req, settings.max_body_bytes)
+    clipboard_id = forms.optional_uuid(params, "id") or str(uuid.uuid4())
+    image_ids = forms.uuid_list(params, "image_ids", settings.max_clipboard_images)
+    return albums, clipboard_id, image_ids
+
+
 class Clipboards:
     def __init__(self, ledger, settings, clock=time.time):
         self._ledger = ledger
@@ -20,12 +31,7 @@ class Clipboards:
 
     def on_post(self, req, resp):
         caller = req.context.caller
-        albums = caller.albums_with(IMAGE_COPY)
-        if not albums:
-            raise errors.forbidden("The token grants image_copy on no album.")
-        params = forms.read_params(req, self._settings.max_body_bytes)
-        clipboard_id = forms.optional_uuid(params, "id") or str(uuid.uuid4())
-        image_ids = forms.uuid_list(params, "image_ids", self._settings.max_clipboard_images)
+        albums, clipboard_id, image_ids = read_clipboard_request(req, caller, self._settings)
         try:
             claim = self._ledger.store(
                 clipboard_id,
@@ -60,7 +66,7 @@ class Clipboard:
         self._settings = settings
 
     def on_get(self, req, resp, clipboard_id):
-        clipboard_id = _path_uuid(clipboard_id)
+        clipboard_id = forms.path_uuid(clipboard_id, "clipboard")
         organization_id = req.context.caller.organization_id
         try:
             claim = self._ledger.lookup(clipboard_id)
@@ -75,7 +81,7 @@ class Clipboard:
         send_json(resp, clipboard_view.render(clipboard_id, claim, row, image_ids, self._settings.time_zone))
 
     def on_delete(self, req, resp, clipboard_id):
-        clipboard_id = _path_uuid(clipboard_id)
+        clipboard_id = forms.path_uuid(clipboard_id, "clipboard")
         try:
             revision = self._ledger.delete(clipboard_id, req.context.caller.organization_id, req.context.request_id)
         except LedgerUnavailable:
@@ -83,10 +89,3 @@ class Clipboard:
         if revision is None:
             raise errors.not_found("No such clipboard.")
         resp.status = falcon.HTTP_204
-
-
-def _path_uuid(value):
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise errors.not_found("No such clipboard.") from None

@@ -60,10 +60,7 @@ class ImageItem:
 
     def on_get(self, req, resp, image_id):
         caller = req.context.caller
-        try:
-            image_id = str(uuid.UUID(image_id))
-        except ValueError:
-            raise errors.not_found("No such image.") from None
+        image_id = forms.path_uuid(image_id, "image")
         with database_access.connection("The image catalog"):
             image = Image.get_or_none((Image.id == image_id) & (Image.organization == caller.organization_id))
         if image is None:

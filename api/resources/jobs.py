@@ -1,6 +1,5 @@
 """GET /api/v1/jobs/{job_id}[?wait=N]: a job of the caller's organization, optionally long-polled."""
 import time
-import uuid
 
 from api import database_access, errors, forms, job_view
 from api.clipboard_ledger import LedgerUnavailable
@@ -18,10 +17,7 @@ class JobItem:
         self._sleep = sleep
 
     def on_get(self, req, resp, job_id):
-        try:
-            job_id = str(uuid.UUID(job_id))
-        except ValueError:
-            raise errors.not_found("No such job.") from None
+        job_id = forms.path_uuid(job_id, "job")
         wait = forms.optional_count(req.params, "wait", MAX_WAIT_SECONDS) or 0
         deadline = self._clock() + wait
         organization_id = req.context.caller.organization_id

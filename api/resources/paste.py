@@ -1,7 +1,6 @@
 """POST /api/v1/clipboards/{id}/paste: queue an asynchronous paste job into an album, at once."""
 import hashlib
 import time
-import uuid
 
 import falcon
 
@@ -23,10 +22,7 @@ class Paste:
 
     def on_post(self, req, resp, clipboard_id):
         caller = req.context.caller
-        try:
-            clipboard_id = str(uuid.UUID(clipboard_id))
-        except ValueError:
-            raise errors.not_found("No such clipboard.") from None
+        clipboard_id = forms.path_uuid(clipboard_id, "clipboard")
         params = forms.read_params(req, self._settings.max_body_bytes)
         album_id = forms.required_string(params, "album_id", albums.ALBUM_ID, albums.DESCRIPTION)
         if not caller.may(PASTE, album_id):
