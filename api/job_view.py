@@ -6,15 +6,17 @@ from models import Image, Job, JobState
 TERMINAL_STATES = (JobState.SUCCEEDED, JobState.FAILED)
 
 
-def load(job_id, organization_id, stub, zone_name):
+def load(job_id, organization_id, read_stub, zone_name):
     """Return the job document, or None when the organization has no such job.
 
-    `stub` is the Redis hash the API wrote when it queued the job (may be empty). Call with a
-    database connection open.
+    `read_stub()` returns the Redis hash the API wrote when it queued the job (may be empty); it
+    is called only while the worker has not written the job's row. Call with a database
+    connection open.
     """
     row = Job.get_or_none((Job.id == job_id) & (Job.organization == organization_id))
     if row is not None:
         return _from_row(row, zone_name)
+    stub = read_stub()
     if stub and stub.get("org") == organization_id:
         return _from_stub(job_id, stub, zone_name)
     return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from models import Organization, Secret, User, database
+from models import Secret, User, database
 
 log = logging.getLogger(__name__)
 MISS_TTL_SECONDS = 5
@@ -44,10 +44,6 @@ def find_user_organization(user_id):
     """Return the organization id of that user, or None."""
     row = User.select(User.organization).where(User.id == user_id).tuples().first()
     return str(row[0]) if row else None
-
-
-def organization_exists(organization_id):
-    return Organization.select().where(Organization.id == organization_id).exists()
 
 
 class CachedLookup:

@@ -33,10 +33,11 @@ class StandardHeaders:
         req.context.caller = None
 
     def process_response(self, req, resp, resource, req_succeeded):
-        for name, value in STANDARD_HEADERS:
-            resp.set_header(name, value)
-        resp.set_header("X-Request-Id", req.context.request_id)
-        resp.set_header("X-Runtime", f"{time.perf_counter() - req.context.started:.6f}")
+        resp.set_headers(STANDARD_HEADERS)
+        resp.set_headers((
+            ("X-Request-Id", req.context.request_id),
+            ("X-Runtime", f"{time.perf_counter() - req.context.started:.6f}"),
+        ))
 
 
 class Authentication:

@@ -17,7 +17,3 @@ def migrate(db):
         finally:
             db.execute_sql("SELECT pg_advisory_unlock(%s)", (_ADVISORY_LOCK_KEY,))
 
-
-def status(db):
-    with db.connection_context():
-        return [(m.name, m.applied is not None) for m in Runner(db, directory=str(DIRECTORY)).status()]

@@ -115,11 +115,6 @@ def find_images(image_ids):
     return {image_id: (organization_id, album) for image_id, organization_id, album in cursor.fetchall()}
 
 
-def resolve_images(image_ids, organization_id, albums):
-    """Accepted ids and rejections for one message's images (one query)."""
-    return classify_images(image_ids, find_images(image_ids), organization_id, albums)
-
-
 def _starts_new_life(row, created_at):
     """A store on a fresh row, a tombstone, or a row of an earlier claim begins a new clipboard."""
     return row.revision == 0 or row.state == ClipboardState.DELETED or row.created_at != created_at

@@ -31,9 +31,11 @@ class JobItem:
         send_json(resp, document)
 
     def read(self, job_id, organization_id):
-        try:
-            stub = self._ledger.job(job_id)
-        except LedgerUnavailable:
-            stub = {}
         with database_access.connection("Job state"):
-            return job_view.load(job_id, organization_id, stub, self._settings.time_zone)
+            return job_view.load(job_id, organization_id, lambda: self._stub(job_id), self._settings.time_zone)
+
+    def _stub(self, job_id):
+        try:
+            return self._ledger.job(job_id)
+        except LedgerUnavailable:
+            return {}

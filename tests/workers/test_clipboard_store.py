@@ -84,7 +84,7 @@ def test_images_are_resolved_in_one_query(db, tenant):
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     try:
-        clipboard_store.resolve_images([str(image.id) for image in images], tenant.id, [ALBUM])
+        clipboard_store.find_images([str(image.id) for image in images])
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
