@@ -13,6 +13,7 @@ from bench.common import (
     BenchError, clear_redis, drop_database, fresh_database, log_dir, new_uuid, parse, parser, post_once,
     print_table, ratio, redis_database, seed_tenant, service_env, start_web, write_result,
 )
+from bench.cpu import CpuMeter
 from bench.load import post_clipboards, require_wrk
 from bench.profiling import Profile
 from core import messages
@@ -32,18 +33,20 @@ def check_app(label, web, token):
         raise BenchError(f"{label}: POST answered {status}: {body}")
 
 
-def measure(label, web, token, connections, duration, queue_client, profile_name=None):
+def measure(label, web, token, connections, duration, redis_client, profile_name=None):
     # GIL holders only: under load the web processes are CPU-bound, and threads waiting for the
     # GIL would otherwise show up as time in whatever line they wait at (socket reads, sends).
     profile = Profile(profile_name, web.pid, duration * 0.8, gil=True) if profile_name else None
+    cpu = CpuMeter(web.pid, redis_client)
     result = post_clipboards(web.url, token, connections, duration)
+    result.update(cpu.per_request_us(result["requests"]))
     if profile:
         result["profile"] = str(profile.finish() or "")
     failed = sum(result["errors"].get(k, 0) for k in ("status", "connect", "read", "write", "timeout"))
     if failed > MAX_ERROR_FRACTION * max(1, result["requests"]):
         raise BenchError(f"{label} c={connections}: {failed} failed requests of {result['requests']}: {result['errors']}")
-    if queue_client is not None:
-        result["queued_messages"] = queue_client.llen(messages.QUEUE)
+    if label == "api":
+        result["queued_messages"] = redis_client.llen(messages.QUEUE)
     return {"app": label, **result}
 
 
@@ -58,7 +61,7 @@ def main(argv=None):
     rows = []
     with redis_database() as redis_url:
         database_url = fresh_database("api")
-        queue_client = redis.Redis.from_url(redis_url)
+        redis_client = redis.Redis.from_url(redis_url)
         try:
             _, token, _ = seed_tenant(database_url)
             env = service_env(database_url, redis_url)
@@ -69,17 +72,22 @@ def main(argv=None):
                     clear_redis(redis_url)
                     for connections in levels:
                         profile = f"{label}-c{connections}" if args.profile and connections == max(levels) and label != "ceiling" else None
-                        rows.append(measure(label, web, token, connections, args.duration,
-                                            queue_client if label == "api" else None, profile))
+                        rows.append(measure(label, web, token, connections, args.duration, redis_client, profile))
                         if label == "api":
                             clear_redis(redis_url)  # drain: no worker runs in this bench
         finally:
-            queue_client.close()
+            redis_client.close()
             drop_database(database_url)
     print_table(
         f"POST /api/v1/clipboards, {args.duration:g} s per row (wrk, new id per request)",
         [("app", "app"), ("connections", "c"), ("rps", "req/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms"),
          ("max_ms", "max ms"), ("requests", "requests")],
+        rows,
+    )
+    print_table(
+        "CPU per request, µs (web: the gunicorn process group; load: wrk)",
+        [("app", "app"), ("connections", "c"), ("cpu_web_us", "web"), ("cpu_redis_us", "redis"),
+         ("cpu_load_us", "load"), ("cpu_total_us", "total")],
         rows,
     )
     by = {(r["app"], r["connections"]): r for r in rows}
