@@ -6,13 +6,14 @@ carries it happen together or not at all, in one round trip. The hash `clipboard
 "0" once deleted). After a delete the hash stays as a tombstone: the id remains its
 organization's and revisions keep counting, so a late message can never undo a newer one.
 """
-import uuid
 from dataclasses import dataclass
 
 import redis
 
+from api.script_runner import Script, ScriptRunner
 from api.task_envelope import ESCAPED_QUOTE, message_parts
 from core import messages
+from core.ids import random_uuid
 
 STORE_SCRIPT = """
 local owner = redis.call('HGET', KEYS[1], 'org')
@@ -108,16 +109,17 @@ class ClipboardLedger:
     def __init__(self, client, queue=messages.QUEUE):
         self._client = client
         self._queue = queue
-        self._store = client.register_script(STORE_SCRIPT)
-        self._delete = client.register_script(DELETE_SCRIPT)
-        self._paste = client.register_script(PASTE_SCRIPT)
+        self._scripts = ScriptRunner(client)
+        self._store = Script(STORE_SCRIPT)
+        self._delete = Script(DELETE_SCRIPT)
+        self._paste = Script(PASTE_SCRIPT)
 
     def store(self, clipboard_id, organization_id, user_id, image_ids, albums, now_ms, request_id):
         """Claim the next revision of the clipboard and queue its store task.
 
         Return the Claim, or None when another organization holds the id (nothing is queued).
         """
-        task_id = str(uuid.uuid4())
+        task_id = random_uuid()
         known = {
             "v": messages.PAYLOAD_VERSION,
             "clipboard_id": clipboard_id,
@@ -145,7 +147,7 @@ class ClipboardLedger:
         Return the tombstone's revision, or None when the organization holds no live clipboard
         with this id.
         """
-        task_id = str(uuid.uuid4())
+        task_id = random_uuid()
         known = {
             "v": messages.PAYLOAD_VERSION,
             "clipboard_id": clipboard_id,
@@ -162,7 +164,7 @@ class ClipboardLedger:
         `idempotency` is the client's Idempotency-Key or None; `fingerprint` identifies the body.
         Return (PasteOutcome, job id or None).
         """
-        job_id = str(uuid.uuid4())
+        job_id = random_uuid()
         known = {
             "v": messages.PAYLOAD_VERSION,
             "job_id": job_id,
@@ -202,6 +204,6 @@ class ClipboardLedger:
 
     def _run(self, script, keys, args):
         try:
-            return script(keys=keys, args=args)
+            return self._scripts.run(script, keys, args)
         except redis.RedisError as error:
             raise LedgerUnavailable(str(error)) from error
