@@ -5,7 +5,7 @@
 for either encoding.
 """
 import re
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 import falcon
 import orjson
@@ -36,14 +36,29 @@ def _read_body(req, max_bytes):
 _NESTED_KEY = re.compile(r"^([^\[\]]+)\[([^\[\]]+)\]$")
 
 
+def _pairs(text):
+    """The (name, value) pairs of a form body, as parse_qsl(text, keep_blank_values=True) gives them.
+
+    Written out because parse_qsl unquotes every name and value, and most of them hold nothing
+    to unquote (parse_qsl was a tenth of a POST's application time).
+    """
+    for field in text.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "%" in field or "+" in field:
+            name, value = unquote_plus(name), unquote_plus(value)
+        yield name, value
+
+
 def _form_params(body):
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise errors.malformed("The form body is not valid UTF-8.") from None
     params = {}
-    for key, value in parse_qsl(text, keep_blank_values=True):
-        nested = _NESTED_KEY.match(key)
+    for key, value in _pairs(text):
+        nested = _NESTED_KEY.match(key) if "[" in key else None
         if nested:
             table = params.setdefault(nested.group(1), {})
             if isinstance(table, dict):

@@ -1,7 +1,8 @@
 """Falcon middleware: the headers every answer carries, and authentication."""
 import re
 import time
-import uuid
+
+from core.ids import random_uuid
 
 # The reference API's headers on every answer (Rails defaults), in its order.
 STANDARD_HEADERS = (
@@ -28,13 +29,13 @@ class StandardHeaders:
         req.context.started = time.perf_counter()
         incoming = req.get_header("X-Request-Id")
         req.context.request_id = (
-            incoming if incoming and _VALID_REQUEST_ID.match(incoming) else str(uuid.uuid4())
+            incoming if incoming and _VALID_REQUEST_ID.match(incoming) else random_uuid()
         )
         req.context.caller = None
 
     def process_response(self, req, resp, resource, req_succeeded):
-        resp.set_headers(STANDARD_HEADERS)
         resp.set_headers((
+            *STANDARD_HEADERS,
             ("X-Request-Id", req.context.request_id),
             ("X-Runtime", f"{time.perf_counter() - req.context.started:.6f}"),
         ))

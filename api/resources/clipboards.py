@@ -1,6 +1,5 @@
 """Clipboards: POST claims a revision in Redis and queues its store at once; GET and DELETE."""
 import time
-import uuid
 
 import falcon
 
@@ -8,6 +7,7 @@ from api import clipboard_view, database_access, errors, forms
 from api.clipboard_ledger import LedgerUnavailable
 from api.rendering import send_json
 from core import timefmt
+from core.ids import random_uuid
 
 IMAGE_COPY = "image_copy"
 
@@ -18,7 +18,7 @@ def read_clipboard_request(req, caller, settings):
     if not albums:
         raise errors.forbidden("The token grants image_copy on no album.")
     params = forms.read_params(req, settings.max_body_bytes)
-    clipboard_id = forms.optional_uuid(params, "id") or str(uuid.uuid4())
+    clipboard_id = forms.optional_uuid(params, "id") or random_uuid()
     image_ids = forms.uuid_list(params, "image_ids", settings.max_clipboard_images)
     return albums, clipboard_id, image_ids
 

@@ -10,6 +10,7 @@ import peewee
 from api import database_access, errors, forms, image_document
 from api.rendering import send_json
 from core import albums
+from core.ids import random_uuid
 from models import Image
 
 IMAGE_UPLOAD = "image_upload"
@@ -31,7 +32,7 @@ class Images:
         if not caller.may(IMAGE_UPLOAD, album_id):
             raise errors.forbidden(f"The token does not grant image_upload on album {album_id}.")
         fields = {
-            "id": forms.optional_uuid(params, "id") or str(uuid.uuid4()),
+            "id": forms.optional_uuid(params, "id") or random_uuid(),
             "album_id": album_id,
             "filename": forms.optional_text(params, "filename", 1024),
             "format": forms.optional_text(params, "format", 32),
