@@ -47,3 +47,17 @@ def post_worker_init(worker):
         from psycogreen.gevent import patch_psycopg
 
         patch_psycopg()
+
+
+def post_request(worker, req, environ, resp):
+    """Under gevent, let the other connections' greenlets run after every request.
+
+    gevent switches greenlets only when one must wait, and a keep-alive connection whose next
+    request is already buffered never has to, so without this a busy client holds the whole
+    process: the bare-Falcon bench app's p99 at c=8 was ~1 s, with this ~8 ms
+    (docs/PERFORMANCE.md). It costs one trip through the hub per request.
+    """
+    if worker_class == "gevent":
+        import gevent
+
+        gevent.sleep(0)

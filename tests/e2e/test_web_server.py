@@ -79,3 +79,39 @@ def test_a_long_poll_does_not_hold_up_other_requests(web, tenant):
         poll.join(30)
     assert waited["status"] == 200 and waited["job"]["state"] == "queued"
     assert waited["seconds"] >= 9
+
+
+def test_a_connection_with_requests_always_waiting_does_not_starve_the_others(web):
+    """gevent runs a greenlet until it must wait, and a connection whose next request is already
+    buffered never has to: without a yield after each request it would hold the process."""
+    address = web.removeprefix("http://").split(":")
+    address = (address[0], int(address[1]))
+    request = b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"
+    total = 4000
+    answered = {"burst": 0}
+
+    burst = socket.create_connection(address, timeout=60)
+
+    def read_burst():
+        status_line, pending = b"HTTP/1.1 200", b""
+        while answered["burst"] < total:
+            data = burst.recv(65536)
+            if not data:
+                return
+            pending += data
+            answered["burst"] += pending.count(status_line)
+            pending = pending[-(len(status_line) - 1):]  # a status line split across reads
+
+    reader = threading.Thread(target=read_burst)
+    reader.start()
+    threading.Thread(target=burst.sendall, args=(request * total,), daemon=True).start()
+    wait_for(lambda: answered["burst"] >= 50, 30, message="the burst being served")
+
+    with socket.create_connection(address, timeout=60) as single:
+        single.sendall(request)
+        assert single.recv(65536).startswith(b"HTTP/1.1 200")
+        answered_before_single = answered["burst"]
+    reader.join(60)
+    burst.close()
+    assert answered["burst"] == total
+    assert answered_before_single < total // 2
