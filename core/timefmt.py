@@ -31,7 +31,18 @@ def render(instant, zone_name="UTC"):
 
 
 def render_epoch_ms(epoch_ms, zone_name="UTC"):
-    return render(from_epoch_ms(epoch_ms), zone_name)
+    """render() of an epoch-milliseconds instant, from a cache of whole seconds (every answer
+    carries one; building and converting a datetime for each was ~5 µs of a ~100 µs POST)."""
+    seconds, milliseconds = divmod(epoch_ms, 1000)
+    head, offset = _rendered_second(seconds, zone_name)
+    return f"{head}.{milliseconds:03d}{offset}"
+
+
+@functools.lru_cache(maxsize=256)
+def _rendered_second(epoch_seconds, zone_name):
+    """The text before and after the milliseconds, e.g. ("2019-04-08T19:39:02", "+02:00")."""
+    text = datetime.datetime.fromtimestamp(epoch_seconds, tz=zone(zone_name)).isoformat()
+    return text[:19], text[19:]
 
 
 def utcnow():
