@@ -2,24 +2,29 @@
 
 redis-py's general call path (packing each argument in Python, the pool checkout with its
 liveness poll, the retry wrapper, observability hooks) cost ~146 µs of CPU per EVALSHA in a
-gevent web process here, against ~50 µs for sending a command packed by hiredis on an open
-connection and reading its reply (docs/PERFORMANCE.md). A POST is one such call, so this keeps
-its own idle connections and sends pre-packed commands. The connections are redis-py's, made from
-the client's own pool settings, so the URL, AUTH, SELECT, TLS and the finite timeouts are
-redis-py's, and so are the errors (every failure is a `redis.RedisError`).
+gevent web process here, against ~48 µs for sending a command packed by hiredis on an open
+socket and parsing the reply with hiredis (docs/PERFORMANCE.md). A POST is one such call, so
+this keeps its own idle connections and does its own socket reads and writes. The connections
+are opened by redis-py from the client's own pool settings, so the URL, AUTH, SELECT and the
+finite timeouts are redis-py's; every failure is raised as a `redis.RedisError`. (With
+`rediss://` the same calls go to redis-py's TLS socket; the tests do not exercise TLS.)
 
 A call is never retried once its command may have reached Redis: a script that ran but whose
 reply was lost must surface as an error, not run twice.
 """
 import hashlib
 import select
+import socket
 import sys
 
 import hiredis
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 # Idle connections kept for reuse; more are closed when they come back (after a burst).
 MAX_IDLE = 64
+READ_BUFFER_BYTES = 16 * 1024
 
 
 class Script:
@@ -28,13 +33,24 @@ class Script:
         self.sha = hashlib.sha1(source.encode()).hexdigest()
 
 
+class _Line:
+    """A redis-py connection (it connects, authenticates and selects the database) whose socket
+    this module reads and writes itself, with a hiredis reader of its own."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.reader = hiredis.Reader(protocolError=redis.InvalidResponse, replyError=redis.ResponseError)
+        self.buffer = bytearray(READ_BUFFER_BYTES)
+
+
 class ScriptRunner:
     def __init__(self, client):
         pool = client.connection_pool
         self._connection_class = pool.connection_class
-        self._connection_kwargs = pool.connection_kwargs
+        # One attempt to connect: a request waiting on backoff is worse than a prompt 503.
+        self._connection_kwargs = {**pool.connection_kwargs, "retry": Retry(NoBackoff(), 0)}
         self._poll = _os_poll()
-        self._idle = []  # list.append and list.pop are atomic
+        self._idle = []  # _Lines; list.append and list.pop are atomic
 
     def run(self, script, keys, args):
         """EVALSHA `script` (EVAL when Redis does not know it yet); return the reply."""
@@ -45,34 +61,36 @@ class ScriptRunner:
 
     def close(self):
         while self._idle:
-            self._idle.pop().disconnect()
+            self._idle.pop().connection.disconnect()
 
     def _call(self, packed):
-        connection = self._checkout()
+        line = self._checkout()
         try:
-            connection.send_packed_command((packed,), check_health=False)
-            reply = connection.read_response()
-        except redis.ResponseError:
-            self._checkin(connection)  # an error reply: the connection is in step
-            raise
+            reply = _exchange(line, packed)
         except BaseException:
-            connection.disconnect()
+            line.connection.disconnect()
             raise
-        self._checkin(connection)
+        self._checkin(line)
+        if isinstance(reply, redis.ResponseError):  # an error reply: the connection is in step
+            if str(reply).startswith("NOSCRIPT"):
+                raise redis.exceptions.NoScriptError(str(reply))
+            raise reply
         return reply
 
     def _checkout(self):
-        """An idle connection that is still open and in step, else a new one (it connects on use).
+        """An idle line that is still open and in step, else a new one.
 
         A command is only sent on a connection known to be good, so a Redis restart between two
         requests costs no failed request and nothing is ever sent twice.
         """
         while self._idle:
-            connection = self._idle.pop()
-            if self._in_step(connection):
-                return connection
-            connection.disconnect()
-        return self._connection_class(**self._connection_kwargs)
+            line = self._idle.pop()
+            if self._in_step(line.connection):
+                return line
+            line.connection.disconnect()
+        connection = self._connection_class(**self._connection_kwargs)
+        connection.connect()  # raises redis-py's ConnectionError or TimeoutError
+        return _Line(connection)
 
     def _in_step(self, connection):
         """Whether nothing is waiting to be read: an idle connection with data or EOF is unusable."""
@@ -83,11 +101,34 @@ class ScriptRunner:
         poll.register(sock.fileno(), select.POLLIN)
         return not poll.poll(0)
 
-    def _checkin(self, connection):
+    def _checkin(self, line):
         if len(self._idle) < MAX_IDLE:
-            self._idle.append(connection)
+            self._idle.append(line)
         else:
-            connection.disconnect()
+            line.connection.disconnect()
+
+
+def _exchange(line, packed):
+    """Send one packed command and return its reply (an error reply as a ResponseError value).
+
+    socket.send rather than sendall: a command fits the socket buffer, and gevent's sendall
+    asks the kernel for the buffer size (a getsockopt) on every call.
+    """
+    sock = line.connection._sock
+    try:
+        sent = sock.send(packed)
+        if sent < len(packed):
+            sock.sendall(memoryview(packed)[sent:])
+        while (reply := line.reader.gets()) is False:
+            count = sock.recv_into(line.buffer)
+            if not count:
+                raise redis.ConnectionError("Redis closed the connection.")
+            line.reader.feed(line.buffer, 0, count)
+        return reply
+    except socket.timeout as error:
+        raise redis.TimeoutError(f"Redis did not answer in time: {error}") from error
+    except OSError as error:
+        raise redis.ConnectionError(f"Error talking to Redis: {error}") from error
 
 
 def _os_poll():
