@@ -69,22 +69,23 @@ class Authenticator:
 
     def authenticate(self, authorization):
         """Return the Caller the header proves, or raise a 401 (or 503 if keys are unreachable)."""
-        token = extract_token(authorization)
-        if token is None:
-            raise errors.unauthorized("An Authorization header with a token is required.")
+        # Remembered by the whole header, so a known client's header is not parsed again.
+        caller = self._verified.get(authorization) if authorization else None
         try:
-            caller = self._verified.get(token)
             if caller is not None and self._still_valid(caller):
                 return caller
+            token = extract_token(authorization)
+            if token is None:
+                raise errors.unauthorized("An Authorization header with a token is required.")
             caller = self._verify(token)
         except tokens.InvalidToken:
-            self._verified.pop(token, None)
+            self._verified.pop(authorization, None)
             raise errors.unauthorized() from None
         except KeyStoreUnavailable:
             raise errors.unavailable("Token keys cannot be looked up right now.") from None
         if len(self._verified) >= self.MAX_REMEMBERED:
             self._verified.clear()
-        self._verified[token] = caller
+        self._verified[authorization] = caller
         return caller
 
     def _still_valid(self, caller):

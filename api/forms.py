@@ -27,7 +27,9 @@ def _read_body(req, max_bytes):
     length = req.content_length
     if length is not None and length > max_bytes:
         raise errors.Problem(falcon.HTTP_413, "body_too_large", "Content Too Large", f"The body exceeds {max_bytes} bytes.")
-    body = req.bounded_stream.read(max_bytes + 1)
+    # Exactly the declared length when there is one: asked for more, gunicorn reads on until the
+    # body ends, one call more than needed on every request.
+    body = req.bounded_stream.read(length if length is not None else max_bytes + 1)
     if len(body) > max_bytes:
         raise errors.Problem(falcon.HTTP_413, "body_too_large", "Content Too Large", f"The body exceeds {max_bytes} bytes.")
     return body
