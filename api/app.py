@@ -1,6 +1,8 @@
 """The Falcon application: `create_app` wires collaborators (tests inject theirs), `get_app` for gunicorn."""
 import falcon
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from api import errors
 from api.auth import Authenticator
@@ -19,11 +21,17 @@ from models.db import bind
 
 
 def redis_client(settings):
+    """The client for reads and operators' checks (the scripts run on api.script_runner).
+
+    One retry, immediate, and only when the connection failed: a read is safe to repeat, and a
+    stale connection after a Redis restart should not fail a request. redis-py's default would
+    retry ten times with backoff, timeouts included, holding a request for many seconds.
+    """
     return redis.Redis.from_url(
         settings.redis_url,
         socket_timeout=settings.redis_timeout,
         socket_connect_timeout=settings.redis_timeout,
-        retry_on_timeout=False,
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
     )
 
 
