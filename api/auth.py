@@ -20,7 +20,11 @@ class Caller:
     key: str  # the key that verified the token; it also signs the refreshed X-token
 
     def albums_with(self, ability):
-        return self._albums_by_ability.setdefault(ability, tokens.albums_with(self.claims, ability))
+        """The token's albums granting `ability`, worked out once per caller (do not modify)."""
+        albums = self._albums_by_ability.get(ability)
+        if albums is None:
+            albums = self._albums_by_ability[ability] = tokens.albums_with(self.claims, ability)
+        return albums
 
     def may(self, ability, album_id):
         return album_id in self.albums_with(ability)

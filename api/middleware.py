@@ -27,7 +27,7 @@ class StandardHeaders:
 
     def process_request(self, req, resp):
         req.context.started = time.perf_counter()
-        incoming = req.get_header("X-Request-Id")
+        incoming = req.env.get("HTTP_X_REQUEST_ID")
         req.context.request_id = (
             incoming if incoming and _VALID_REQUEST_ID.match(incoming) else random_uuid()
         )
