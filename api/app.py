@@ -23,9 +23,10 @@ from models.db import bind
 def redis_client(settings):
     """The client for reads and operators' checks (the scripts run on api.script_runner).
 
-    One retry, immediate, and only when the connection failed: a read is safe to repeat, and a
-    stale connection after a Redis restart should not fail a request. redis-py's default would
-    retry ten times with backoff, timeouts included, holding a request for many seconds.
+    One retry, immediate, and only when the connection failed: a read is safe to repeat. None on
+    a timeout, so a hung Redis holds a request for at most REDIS_TIMEOUT before its 503. (Stated
+    here because redis-py's defaults differ by how a client is made: Redis() retries ten times
+    with backoff, timeouts included; Redis.from_url() not at all.)
     """
     return redis.Redis.from_url(
         settings.redis_url,

@@ -15,6 +15,7 @@ from models import database as database_proxy
 from models.db import bind
 from models.migrate import migrate
 from tests.support.factories import Tenant
+from tests.support.fake_redis import FakeRedis
 from tests.support.postgres_admin import run_admin, with_database
 from tests.support.processes import WorkerProcess, worker_env
 
@@ -133,3 +134,18 @@ def tenant(db):
 @pytest.fixture
 def other_tenant(db):
     return Tenant("globex")
+
+
+@pytest.fixture
+def fake_redis():
+    """Start FakeRedis servers ("close" or "silent"); all are closed after the test."""
+    started = []
+
+    def start(behaviour):
+        server = FakeRedis(behaviour)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()

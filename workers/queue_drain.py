@@ -17,6 +17,10 @@ import base64
 import json
 import uuid
 
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 from core import messages
 
 INFLIGHT = f"{messages.QUEUE}.inflight"
@@ -59,6 +63,19 @@ def task_body(raw):
     if envelope.get("properties", {}).get("body_encoding") == "base64":
         body = base64.b64decode(body)
     return json.loads(body)
+
+
+def redis_client(url, timeout_seconds=10):
+    """The drain's client: one attempt per call, never a retry.
+
+    A take that may have run must not run again: what it moved would sit in the in-flight hash
+    until the visibility timeout. A failed call fails the batch, whose messages go back to the
+    queue. Stated here because redis-py's defaults differ by how a client is made (Redis()
+    retries ten times, timeouts included; from_url() not at all). A connection that Redis closed
+    while idle is still replaced by the pool's own check before use.
+    """
+    return redis.Redis.from_url(url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds,
+                                retry=Retry(NoBackoff(), 0))
 
 
 class QueueDrain:

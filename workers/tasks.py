@@ -9,7 +9,6 @@ import functools
 import logging
 import time
 
-import redis
 from celery.exceptions import Reject
 
 from core import messages
@@ -64,7 +63,7 @@ def _readable_body(raw):
 
 @functools.lru_cache(maxsize=1)
 def queue_drain():
-    client = redis.Redis.from_url(_settings.redis_url, socket_timeout=10, socket_connect_timeout=10)
+    client = queue_drain_module.redis_client(_settings.redis_url)
     return queue_drain_module.QueueDrain(client, _settings.visibility_timeout, time.time)
 
 

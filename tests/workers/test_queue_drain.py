@@ -2,10 +2,11 @@
 import json
 
 import pytest
+import redis as redis_module
 
 from api.clipboard_ledger import ClipboardLedger
 from core import messages
-from workers.queue_drain import INFLIGHT, INFLIGHT_INDEX, QueueDrain, task_body
+from workers.queue_drain import INFLIGHT, INFLIGHT_INDEX, QueueDrain, redis_client, task_body
 
 
 class Clock:
@@ -102,3 +103,13 @@ def test_take_also_restores_what_expired(drain, ledger, redis_client, clock):
     clock.now += 61
     assert len(drain.take(5)) == 1
     assert redis_client.hlen(INFLIGHT) == 1
+
+
+@pytest.mark.parametrize("behaviour, error", [("close", redis_module.ConnectionError),
+                                              ("silent", redis_module.TimeoutError)])
+def test_the_drain_client_never_sends_a_take_twice(fake_redis, clock, behaviour, error):
+    server = fake_redis(behaviour)
+    drain = QueueDrain(redis_client(server.url, timeout_seconds=0.3), visibility_timeout=60, clock=clock)
+    with pytest.raises(error):
+        drain.take(10)
+    assert len(server.accepted) == 1
