@@ -4,7 +4,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from api import errors
+from api import errors, redis_durability
 from api.auth import Authenticator
 from api.clipboard_ledger import ClipboardLedger
 from api.keystore import KeyStore
@@ -69,4 +69,6 @@ def get_app():
     """Entry point for gunicorn: read the environment, bind the database, build the app."""
     settings = settings_module.load()
     bind(settings.database_url, pooled=True)
-    return create_app(settings, redis_client(settings))
+    client = redis_client(settings)
+    redis_durability.warn_unless_durable(client)
+    return create_app(settings, client)

@@ -5,7 +5,6 @@ import uuid
 
 import pytest
 
-from core import messages
 from core import settings as settings_module
 from tests.support.factories import auth
 

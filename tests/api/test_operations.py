@@ -1,11 +1,20 @@
 """Operators' endpoints: /healthz, /readyz and /metrics."""
+import redis as redis_module
+
 from api.clipboard_ledger import ClipboardLedger
 
 
-def test_readyz_reports_each_dependency(client):
-    response = client.simulate_get("/readyz")
+def test_readyz_reports_each_dependency(make_client, durable_redis):
+    response = make_client(redis_url=durable_redis.url).simulate_get("/readyz")
     assert response.status_code == 200
-    assert response.json["checks"] == {"redis": "ok", "postgresql": "ok"}
+    assert response.json["checks"] == {"redis": "ok", "postgresql": "ok", "redis_persistence": "ok"}
+
+
+def test_readyz_names_persistence_that_is_not_as_prescribed_but_stays_ready(make_client, durable_redis):
+    redis_module.Redis.from_url(durable_redis.url).config_set("appendfsync", "everysec")
+    response = make_client(redis_url=durable_redis.url).simulate_get("/readyz")
+    assert response.status_code == 200
+    assert response.json["checks"]["redis_persistence"] == "appendfsync is 'everysec', must be 'always'"
 
 
 def test_readyz_is_503_without_redis(make_client):
@@ -30,4 +39,13 @@ def test_metrics_show_the_queue_depth(client, redis_client, tenant):
 def test_metrics_say_when_redis_is_down(make_client):
     response = make_client(redis_url="redis://127.0.0.1:1/0").simulate_get("/metrics")
     assert response.status_code == 200
-    assert "clipboard_redis_up 0" in response.text.splitlines()
+    lines = response.text.splitlines()
+    assert "clipboard_redis_up 0" in lines
+    assert not any(line.startswith("clipboard_redis_durable") for line in lines)
+
+
+def test_metrics_say_whether_redis_is_durable(make_client, durable_redis):
+    client = make_client(redis_url=durable_redis.url)
+    assert "clipboard_redis_durable 1" in client.simulate_get("/metrics").text.splitlines()
+    redis_module.Redis.from_url(durable_redis.url).config_set("appendonly", "no")
+    assert "clipboard_redis_durable 0" in client.simulate_get("/metrics").text.splitlines()
