@@ -138,6 +138,8 @@ def main(argv=None):
                 document = run(args, settings)
     except commands.CommandError as error:
         _fail(str(error), error.exit_code)
+    except peewee.IntegrityError as error:  # only a migration meets the data this way
+        _fail(f"the data stops a migration, which was rolled back: {' '.join(str(error).split())}", EXIT_FAILED)
     except peewee.OperationalError as error:
         _fail(f"cannot use the database at {_safe(settings.database_url)}: {_first_line(error)}", EXIT_FAILED)
     except peewee.ProgrammingError as error:

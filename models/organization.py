@@ -29,4 +29,4 @@ class User(BaseModel):
 
     class Meta:
         table_name = "users"
-        indexes = ((("organization", "email"), True),)
+        # Unique on (organization_id, lower(email)): migration 0002, which defines the schema.

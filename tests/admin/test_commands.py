@@ -3,11 +3,12 @@ import datetime
 import time
 import uuid
 
+import peewee
 import pytest
 
 from admin import commands
 from core import tokens
-from models import Image, Organization, Secret, User
+from models import Image, Organization, Secret, User, database
 
 SIGNING_KEY = "admin-test-signing-key-0123456789abcdef"
 
@@ -152,6 +153,12 @@ def test_create_user_rejects_a_duplicate_email_in_the_organization(org):
     other = commands.create_organization("Other")
     commands.create_user(other["id"], "ada@example.org")
     assert User.select().count() == 2
+
+
+def test_the_database_itself_refuses_an_address_differing_only_in_case(org):
+    commands.create_user(org["id"], "ada@example.org")
+    with pytest.raises(peewee.IntegrityError), database.atomic():
+        User.insert(id=uuid.uuid4(), organization=org["id"], email="ADA@example.org").execute()
 
 
 def test_create_user_rejects_a_duplicate_id_or_unknown_organization(org):
