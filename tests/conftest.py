@@ -16,6 +16,7 @@ from models.db import bind
 from models.migrate import migrate
 from tests.support.factories import Tenant
 from tests.support.fake_redis import FakeRedis
+from tests.support.private_redis import PrivateRedis
 from tests.support.postgres_admin import run_admin, with_database
 from tests.support.processes import WorkerProcess, worker_env
 
@@ -149,3 +150,11 @@ def fake_redis():
     yield start
     for server in started:
         server.close()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis server of the test's own with the persistence the docs prescribe; it may restart."""
+    server = PrivateRedis(tmp_path / "redis").start()
+    yield server
+    server.destroy()

@@ -7,7 +7,6 @@ from falcon import testing
 
 from api.app import create_app
 from core import messages
-from tests.support.private_redis import PrivateRedis
 
 
 @pytest.fixture
@@ -22,14 +21,6 @@ def make_client(settings, redis_url, db):
 @pytest.fixture
 def client(make_client):
     return make_client()
-
-
-@pytest.fixture
-def durable_redis(tmp_path):
-    """A Redis server of the test's own with the persistence the docs prescribe."""
-    server = PrivateRedis(tmp_path / "redis").start()
-    yield server
-    server.destroy()
 
 
 

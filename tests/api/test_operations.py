@@ -4,15 +4,15 @@ import redis as redis_module
 from api.clipboard_ledger import ClipboardLedger
 
 
-def test_readyz_reports_each_dependency(make_client, durable_redis):
-    response = make_client(redis_url=durable_redis.url).simulate_get("/readyz")
+def test_readyz_reports_each_dependency(make_client, private_redis):
+    response = make_client(redis_url=private_redis.url).simulate_get("/readyz")
     assert response.status_code == 200
     assert response.json["checks"] == {"redis": "ok", "postgresql": "ok", "redis_persistence": "ok"}
 
 
-def test_readyz_names_persistence_that_is_not_as_prescribed_but_stays_ready(make_client, durable_redis):
-    redis_module.Redis.from_url(durable_redis.url).config_set("appendfsync", "everysec")
-    response = make_client(redis_url=durable_redis.url).simulate_get("/readyz")
+def test_readyz_names_persistence_that_is_not_as_prescribed_but_stays_ready(make_client, private_redis):
+    redis_module.Redis.from_url(private_redis.url).config_set("appendfsync", "everysec")
+    response = make_client(redis_url=private_redis.url).simulate_get("/readyz")
     assert response.status_code == 200
     assert response.json["checks"]["redis_persistence"] == "appendfsync is 'everysec', must be 'always'"
 
@@ -44,8 +44,8 @@ def test_metrics_say_when_redis_is_down(make_client):
     assert not any(line.startswith("clipboard_redis_durable") for line in lines)
 
 
-def test_metrics_say_whether_redis_is_durable(make_client, durable_redis):
-    client = make_client(redis_url=durable_redis.url)
+def test_metrics_say_whether_redis_is_durable(make_client, private_redis):
+    client = make_client(redis_url=private_redis.url)
     assert "clipboard_redis_durable 1" in client.simulate_get("/metrics").text.splitlines()
-    redis_module.Redis.from_url(durable_redis.url).config_set("appendonly", "no")
+    redis_module.Redis.from_url(private_redis.url).config_set("appendonly", "no")
     assert "clipboard_redis_durable 0" in client.simulate_get("/metrics").text.splitlines()

@@ -8,8 +8,8 @@ from api import redis_durability
 
 
 @pytest.fixture
-def durable_client(durable_redis):
-    client = redis_module.Redis.from_url(durable_redis.url)
+def durable_client(private_redis):
+    client = redis_module.Redis.from_url(private_redis.url)
     yield client
     client.close()
 

@@ -1,5 +1,4 @@
 """What the API answered 200 to survives a Redis crash, with the persistence the docs prescribe."""
-import pytest
 import redis as redis_module
 from falcon import testing
 
@@ -8,17 +7,9 @@ from core import settings as settings_module
 from models import Clipboard, ClipboardState
 from tests.integration.conftest import ALBUM, persisted, stored_images
 from tests.support.factories import auth
-from tests.support.private_redis import PrivateRedis
 from tests.support.waiting import wait_for
 
 TIMEOUT = 90
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path / "redis").start()
-    yield server
-    server.destroy()
 
 
 def test_queued_clipboards_and_their_claims_survive_a_redis_crash(db, database_url, private_redis, tenant,
