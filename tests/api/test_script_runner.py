@@ -1,11 +1,14 @@
 """ScriptRunner against the test Redis: replies, script loading, errors and connection reuse."""
 import socket
+import subprocess
+import sys
 import threading
 
 import pytest
 import redis as redis_module
 
 from api.script_runner import Script, ScriptRunner
+from tests.support.processes import ROOT
 
 ECHO = Script("return {KEYS[1], ARGV[1]}")
 INCREMENT = Script("return redis.call('INCR', KEYS[1])")
@@ -84,3 +87,25 @@ def test_a_server_that_does_not_answer_times_out_and_the_connection_is_dropped()
         with pytest.raises(redis_module.TimeoutError):
             runner.run(ECHO, ["k"], ["v"])
         assert runner._idle == []  # its reply might still come: never reuse it
+
+
+GEVENT_PROBE = """
+from gevent import monkey; monkey.patch_all()
+import sys, redis
+from api.script_runner import Script, ScriptRunner
+runner = ScriptRunner(redis.Redis.from_url(sys.argv[1], socket_timeout=0.3, socket_connect_timeout=1))
+assert runner._wait_readable is not None, "gevent's wait is not in use"
+try:
+    print(runner.run(Script("return {KEYS[1], ARGV[1]}"), ["key"], ["value"]))
+except redis.RedisError as error:
+    print(type(error).__name__)
+"""
+
+
+@pytest.mark.parametrize("server, printed", [("test", "[b'key', b'value']"), ("silent", "TimeoutError")])
+def test_under_gevent_replies_are_awaited_cooperatively_and_time_out(redis_url, fake_redis, server, printed):
+    url = redis_url if server == "test" else fake_redis(server).url
+    completed = subprocess.run([sys.executable, "-c", GEVENT_PROBE, url], cwd=ROOT, capture_output=True,
+                               text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == printed
