@@ -1,4 +1,7 @@
 """The Falcon application: `create_app` wires collaborators (tests inject theirs), `get_app` for gunicorn."""
+import logging
+import sys
+
 import falcon
 import redis
 from redis.backoff import NoBackoff
@@ -65,9 +68,20 @@ def create_app(settings, redis_client, keystore=None):
     return app
 
 
+def configure_logging(level):
+    """Send the application's own log lines (api.*, models.*) to stderr, beside gunicorn's.
+
+    gunicorn configures only its own loggers; without this the application's lines below
+    WARNING were dropped and the rest printed bare by Python's last-resort handler.
+    """
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s")
+
+
 def get_app():
     """Entry point for gunicorn: read the environment, bind the database, build the app."""
     settings = settings_module.load()
+    configure_logging(settings.log_level)
     bind(settings.database_url, pooled=True)
     client = redis_client(settings)
     redis_durability.warn_unless_durable(client)
