@@ -138,7 +138,9 @@ def main(argv=None):
                 document = run(args, settings)
     except commands.CommandError as error:
         _fail(str(error), error.exit_code)
-    except peewee.IntegrityError as error:  # only a migration meets the data this way
+    except peewee.IntegrityError as error:
+        if args.command != "migrate":
+            raise  # the other commands turn their own conflicts into CommandErrors
         _fail(f"the data stops a migration, which was rolled back: {' '.join(str(error).split())}", EXIT_FAILED)
     except peewee.OperationalError as error:
         _fail(f"cannot use the database at {_safe(settings.database_url)}: {_first_line(error)}", EXIT_FAILED)
