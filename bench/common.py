@@ -23,7 +23,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from dev.processes import pid_alive
+from models.server_admin import run_admin, with_database
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -163,38 +166,13 @@ def log_dir(name):
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
 
-def _with_path(url, path):
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
-def _admin(statement):
-    import psycopg2
-
-    connection = psycopg2.connect(PG_URL, connect_timeout=5)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        connection.close()
-
-
 def _drop_abandoned():
     """Drop bench databases left by bench processes that died (their pid is in the name)."""
-    import psycopg2
-
-    connection = psycopg2.connect(PG_URL, connect_timeout=5)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_clipboard\\_%%'")
-            names = [name for (name,) in cursor.fetchall()]
-    finally:
-        connection.close()
-    for name in names:
+    rows = run_admin(PG_URL, "SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_clipboard\\_%%'")
+    for (name,) in rows:
         pid = name.rsplit("_", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+            run_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def fresh_database(name):
@@ -206,11 +184,11 @@ def fresh_database(name):
     database = f"bench_clipboard_{name}_{os.getpid()}"
     try:
         _drop_abandoned()
-        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        _admin(f'CREATE DATABASE "{database}"')
+        run_admin(PG_URL, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        run_admin(PG_URL, f'CREATE DATABASE "{database}"')
     except Exception as error:  # noqa: BLE001 - any failure here means the bench cannot run
         raise BenchError(f"cannot create database {database} on {PG_URL}: {error}") from None
-    url = _with_path(PG_URL, f"/{database}")
+    url = with_database(PG_URL, database)
     from models.db import bind
     from models.migrate import migrate
 
@@ -223,7 +201,7 @@ def drop_database(url):
     from models import database
 
     database.close()
-    _admin(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
+    run_admin(PG_URL, f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
 
 
 def connect(url):
@@ -243,16 +221,6 @@ def scalar(connection, statement, params=None):
 
 # --- Redis ---------------------------------------------------------------------------------------
 
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @contextlib.contextmanager
 def redis_database():
     """Claim Redis database 14 (else 15) with the test harness's marker; yield its URL; empty it after."""
@@ -268,7 +236,7 @@ def redis_database():
             raise BenchError(f"cannot reach Redis at {REDIS_SERVER}: {error}") from None
         if holder is not None:
             text = holder.decode()
-            if not (text.startswith("bench:") and not _pid_alive(int(text.split(":")[1]))):
+            if not (text.startswith("bench:") and not pid_alive(int(text.split(":")[1]))):
                 client.close()
                 continue  # a test run or a live bench holds it
             client.delete(REDIS_MARKER)  # a bench that died holding it

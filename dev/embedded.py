@@ -43,6 +43,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from core.settings import EMBEDDED_RECORD
+from dev.processes import pid_alive
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -184,7 +185,7 @@ def _start_postgres(profile):
 
 
 def _stop_postgres(profile):
-    if not _pid_alive(_postmaster_pid(profile.postgres_data)):
+    if not pid_alive(_postmaster_pid(profile.postgres_data)):
         return
     user = _postgres_user()
     _let_postgres_user_in(profile, user)
@@ -193,7 +194,7 @@ def _stop_postgres(profile):
          "-t", str(int(STOP_TIMEOUT)), "stop"],
         user, profile.postgres_dir,
     )[1]
-    if _pid_alive(_postmaster_pid(profile.postgres_data)):
+    if pid_alive(_postmaster_pid(profile.postgres_data)):
         raise EmbeddedServerError(f"PostgreSQL of {profile.postgres_data} did not stop:\n{output}")
 
 
@@ -213,7 +214,7 @@ def _is_our_postgres(profile):
         except psycopg2.OperationalError as error:
             # Ours may be between "port open" and "accepting connections"; anyone else's we leave.
             starting = "starting up" in str(error) or "recovery" in str(error)
-            if starting and _pid_alive(_postmaster_pid(profile.postgres_data)) and time.monotonic() < deadline:
+            if starting and pid_alive(_postmaster_pid(profile.postgres_data)) and time.monotonic() < deadline:
                 time.sleep(0.1)
                 continue
             return False
@@ -329,7 +330,7 @@ def _ensure_redis(profile):
         # The daemon writes its pidfile once it listens; no pidfile, or a dead pid, means it
         # exited (a port it could not bind, a bad directory): say so now, not after the timeout.
         pid = _read_pid(profile.redis_pidfile)
-        if (pid is None and time.monotonic() - started > 5) or (pid is not None and not _pid_alive(pid)):
+        if (pid is None and time.monotonic() - started > 5) or (pid is not None and not pid_alive(pid)):
             raise EmbeddedServerError(
                 f"Redis on {HOST}:{port} exited while starting.\n"
                 f"--- last lines of {profile.redis_log} ---\n{_tail(profile.redis_log)}"
@@ -374,11 +375,11 @@ def _start_redis(profile):
 
 def _stop_redis(profile):
     pid = _read_pid(profile.redis_pidfile)
-    if not _pid_alive(pid) or not _is_redis_process(pid):
+    if not pid_alive(pid) or not _is_redis_process(pid):
         return
     os.kill(pid, signal.SIGTERM)  # redis-server fsyncs its append-only file and exits
     deadline = time.monotonic() + STOP_TIMEOUT
-    while _pid_alive(pid):
+    while pid_alive(pid):
         if time.monotonic() > deadline:
             raise EmbeddedServerError(
                 f"Redis (pid {pid}) did not stop in {STOP_TIMEOUT:.0f}s:\n{_tail(profile.redis_log)}"
@@ -500,21 +501,6 @@ def _read_pid(path):
         return int(pathlib.Path(path).read_text().strip())
     except (OSError, ValueError):
         return None
-
-
-def _pid_alive(pid):
-    if pid is None or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie answers kill(0) but is gone; some containers' init never reaps it
-        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def _same_path(reported, ours):

@@ -17,7 +17,7 @@ from models.migrate import migrate
 from tests.support.factories import Tenant
 from tests.support.fake_redis import FakeRedis
 from tests.support.private_redis import PrivateRedis
-from tests.support.postgres_admin import run_admin, with_database
+from models.server_admin import run_admin, with_database
 from tests.support.processes import WorkerProcess, worker_env
 
 # Concurrent test runs on one Redis each take a database of their own, marked by this key.

@@ -10,7 +10,7 @@ from admin import commands
 from models.db import make_database
 from models.migrate import DIRECTORY as MIGRATIONS
 from tests.admin.cli import assert_error, manage
-from tests.support.postgres_admin import run_admin, with_database
+from models.server_admin import run_admin, with_database
 
 TABLES = {"organizations", "secrets", "users", "images", "clipboards", "clipboard_images", "jobs"}
 ALL = ["0001_initial", "0002_users_email_case_insensitive"]

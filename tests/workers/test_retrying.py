@@ -1,9 +1,9 @@
 """workers.retrying: backoff bounds, retrying errors that pass, surviving a lost connection."""
 import peewee
-import psycopg2
 import pytest
 
 from models import Organization, database
+from models.server_admin import run_admin
 from workers import retrying
 
 
@@ -85,10 +85,4 @@ def test_a_transaction_whose_connection_is_killed_is_retried_on_a_new_connection
 
 
 def terminate(database_url, pid):
-    connection = psycopg2.connect(database_url)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    finally:
-        connection.close()
+    run_admin(database_url, "SELECT pg_terminate_backend(%s)", (pid,))
