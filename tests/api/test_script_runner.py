@@ -94,7 +94,7 @@ from gevent import monkey; monkey.patch_all()
 import sys, redis
 from api.script_runner import Script, ScriptRunner
 runner = ScriptRunner(redis.Redis.from_url(sys.argv[1], socket_timeout=0.3, socket_connect_timeout=1))
-assert runner._wait_readable is not None, "gevent's wait is not in use"
+assert runner._readable is not None, "gevent's wait is not in use"
 try:
     print(runner.run(Script("return {KEYS[1], ARGV[1]}"), ["key"], ["value"]))
 except redis.RedisError as error:
