@@ -9,6 +9,9 @@ are opened by redis-py from the client's own pool settings, so the URL, AUTH, SE
 finite timeouts are redis-py's; every failure is raised as a `redis.RedisError`. (With
 `rediss://` the same calls go to redis-py's TLS socket; the tests do not exercise TLS.)
 
+Under gevent, the calls that requests make in the same turn of the event loop go to Redis in
+one write and come back in one read (`_GeventGathering`).
+
 A call is never retried once its command may have reached Redis: a script that ran but whose
 reply was lost must surface as an error, not run twice.
 """
@@ -59,6 +62,7 @@ class ScriptRunner:
         self._poll = _os_poll()
         self._readable = _gevent_readable()
         self._idle = []  # _Lines; list.append and list.pop are atomic
+        self._gathering = _gevent_gathering(self._round_trip)
 
     def run(self, script, keys, args):
         """EVALSHA `script` (EVAL when Redis does not know it yet); return the reply."""
@@ -72,18 +76,26 @@ class ScriptRunner:
             self._idle.pop().close()
 
     def _call(self, packed):
-        line = self._checkout()
-        try:
-            reply = _exchange(line, packed)
-        except BaseException:
-            line.close()
-            raise
-        self._checkin(line)
+        if self._gathering is not None:
+            reply = self._gathering.call(packed)
+        else:
+            reply = self._round_trip([packed])[0]
         if isinstance(reply, redis.ResponseError):  # an error reply: the connection is in step
             if str(reply).startswith("NOSCRIPT"):
                 raise redis.exceptions.NoScriptError(str(reply))
             raise reply
         return reply
+
+    def _round_trip(self, commands):
+        """Send the packed commands in one write on one line; return their replies, in order."""
+        line = self._checkout()
+        try:
+            replies = _exchange(line, commands[0] if len(commands) == 1 else b"".join(commands), len(commands))
+        except BaseException:
+            line.close()
+            raise
+        self._checkin(line)
+        return replies
 
     def _checkout(self):
         """An idle line that is still open and in step, else a new one.
@@ -116,8 +128,8 @@ class ScriptRunner:
             line.close()
 
 
-def _exchange(line, packed):
-    """Send one packed command and return its reply (an error reply as a ResponseError value).
+def _exchange(line, packed, count):
+    """Send packed commands and return their `count` replies (error replies as ResponseError values).
 
     socket.send rather than sendall: a command fits the socket buffer, and gevent's sendall
     asks the kernel for the buffer size (a getsockopt) on every call. Under gevent the reply is
@@ -129,14 +141,19 @@ def _exchange(line, packed):
         sent = sock.send(packed)
         if sent < len(packed):
             sock.sendall(memoryview(packed)[sent:])
-        while (reply := line.reader.gets()) is False:
+        replies = []
+        while len(replies) < count:
+            reply = line.reader.gets()
+            if reply is not False:
+                replies.append(reply)
+                continue
             if line.readable is not None:
                 line.readable.wait(sock.gettimeout())
-            count = sock.recv_into(line.buffer)
-            if not count:
+            received = sock.recv_into(line.buffer)
+            if not received:
                 raise redis.ConnectionError("Redis closed the connection.")
-            line.reader.feed(line.buffer, 0, count)
-        return reply
+            line.reader.feed(line.buffer, 0, received)
+        return replies
     except socket.timeout as error:
         raise redis.TimeoutError(f"Redis did not answer in time: {error}") from error
     except OSError as error:
@@ -163,6 +180,63 @@ class _GeventReadable:
 
     def close(self):
         self._watcher.close()
+
+
+class _GeventGathering:
+    """Under gevent, the calls made in one turn of the event loop share one round trip to Redis.
+
+    The first call of a turn (the leader) yields once, so that the other requests made ready by
+    the same turn reach their call and join it; it then sends all their commands in one write
+    and hands each its reply. No call ever waits for another round trip to finish, and Redis
+    and the web process wake up once for the lot (at c=8, 2 to 5 calls shared a turn).
+    """
+
+    def __init__(self, round_trip):
+        import gevent
+        from gevent import get_hub
+        from gevent.hub import Waiter
+
+        self._round_trip = round_trip
+        self._sleep = gevent.sleep
+        self._get_hub = get_hub
+        self._waiter_class = Waiter
+        self._joining = None  # [(packed, Waiter or None for the leader)] while a leader yields
+
+    def call(self, packed):
+        if self._joining is not None:
+            waiter = self._waiter_class()
+            self._joining.append((packed, waiter))
+            return waiter.get()
+        batch = self._joining = [(packed, None)]
+        try:
+            try:
+                self._sleep(0)
+            finally:
+                self._joining = None
+            replies = self._round_trip([command for command, _ in batch])
+        except BaseException as error:
+            shared = _error_for_others(error)
+            for _, waiter in batch[1:]:
+                self._from_hub(waiter.throw, type(shared), type(shared)(*shared.args))
+            raise
+        for (_, waiter), reply in zip(batch[1:], replies[1:]):
+            self._from_hub(waiter.switch, reply)
+        return replies[0]
+
+    def _from_hub(self, function, *args):
+        """Wake a caller that joined: Waiter.switch and Waiter.throw must be called by the hub."""
+        self._get_hub().loop.run_callback(function, *args)
+
+
+def _error_for_others(error):
+    """What the leader's fellow callers raise when its round trip failed."""
+    if isinstance(error, redis.RedisError):
+        return error
+    return redis.ConnectionError(f"The shared round trip to Redis was interrupted: {error!r}")
+
+
+def _gevent_gathering(round_trip):
+    return _GeventGathering(round_trip) if _gevent_readable() is not None else None
 
 
 def _gevent_readable():

@@ -109,3 +109,70 @@ def test_under_gevent_replies_are_awaited_cooperatively_and_time_out(redis_url, 
                                text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == printed
+
+
+GATHERING_PROBE = """
+from gevent import monkey; monkey.patch_all()
+import sys, time, gevent, redis
+from api.script_runner import Script, ScriptRunner
+
+url, mode = sys.argv[1], sys.argv[2]
+trips = []
+round_trip = ScriptRunner._round_trip
+ScriptRunner._round_trip = lambda self, commands: trips.append(len(commands)) or round_trip(self, commands)
+runner = ScriptRunner(redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3))
+script = Script("if ARGV[1] == 'fail' then return redis.error_reply('refused ' .. KEYS[1]) end "
+                "return {KEYS[1], ARGV[1]}")
+
+def call(n):
+    try:
+        return runner.run(script, [f"key{n}"], ["fail" if mode == "errors" and n % 3 == 0 else f"value{n}"])
+    except redis.RedisError as error:
+        return type(error).__name__ + ": " + str(error)
+
+calls = [gevent.spawn(call, n) for n in range(12)]
+if mode == "leader_killed":
+    gevent.sleep(0.3)
+    calls[0].kill()
+started = time.monotonic()
+gevent.joinall(calls, timeout=10)
+print(repr([c.value for c in calls[1:]] if mode == "leader_killed" else [c.value for c in calls]))
+print(repr(trips))
+print(time.monotonic() - started)
+"""
+
+
+def _gathering(url, mode):
+    completed = subprocess.run([sys.executable, "-c", GATHERING_PROBE, url, mode], cwd=ROOT, capture_output=True,
+                               text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    values, trips, seconds = completed.stdout.strip().splitlines()
+    return eval(values), eval(trips), float(seconds)  # noqa: S307 - our own probe's repr output
+
+
+def test_under_gevent_calls_made_together_share_round_trips_and_each_gets_its_own_reply(redis_url):
+    values, trips, _ = _gathering(redis_url, "replies")
+    assert values == [[f"key{n}".encode(), f"value{n}".encode()] for n in range(12)]
+    # the first round trip of the run loads the script (NOSCRIPT, then EVAL); all are shared
+    assert sum(trips) >= 12 and len(trips) < 12
+
+
+def test_under_gevent_an_error_reply_fails_only_its_own_call(redis_url):
+    values, _, _ = _gathering(redis_url, "errors")
+    for n, value in enumerate(values):
+        if n % 3 == 0:
+            assert value == f"ResponseError: refused key{n}"
+        else:
+            assert value == [f"key{n}".encode(), f"value{n}".encode()]
+
+
+def test_under_gevent_when_a_shared_round_trip_times_out_every_call_fails(fake_redis):
+    values, trips, _ = _gathering(fake_redis("silent").url, "timeout")
+    assert len(values) == 12 and all(value.startswith("TimeoutError") for value in values), values
+    assert len(trips) < 12
+
+
+def test_under_gevent_a_killed_leader_fails_the_calls_sharing_its_round_trip_at_once(fake_redis):
+    values, _, seconds = _gathering(fake_redis("silent").url, "leader_killed")
+    assert all(value.startswith("ConnectionError") for value in values), values
+    assert seconds < 2  # not the 3 s socket timeout: they were told, not left waiting
