@@ -2,10 +2,11 @@
 
 The default Celery strategy hands each message to a pool process on its own, which costs more
 than storing a clipboard does. A BatchTask's strategy instead gathers the messages in the
-worker's main process and hands them to a pool process together, at most `batch_size` at a
-time and after at most `batch_interval` seconds. Each message is acknowledged only after the
-batch returned (acks late); if the pool process dies, every message of the batch goes back to
-the queue. `run_batch` must be idempotent per message, like any acks-late task.
+worker's main process and hands them to a pool process together: at most `batch_size` at a
+time, `batch_interval` seconds after the first or as soon as a pool process is free, and never
+more batches at once than there are pool processes (`Batches`). Each message is acknowledged
+only after its batch returned (acks late); if the pool process dies, every message of the batch
+goes back to the queue. `run_batch` must be idempotent per message, like any acks-late task.
 """
 import json
 import logging
@@ -51,45 +52,69 @@ def run_batch(task_name, bodies):
 
 def batch_strategy(task, app, consumer, **_options):
     """Return the message handler that batches `task`'s messages (a Celery task Strategy)."""
-    pool = consumer.pool
-    timer = consumer.timer
-    connection_errors = consumer.connection_errors
-    pending = []  # (raw body, ack, reject) of messages not yet handed to the pool
-    scheduled = []  # the timer entry that flushes a batch that did not fill up
-
-    def flush():
-        for entry in scheduled:
-            entry.cancel()
-        scheduled.clear()
-        if not pending:
-            return
-        batch = list(pending)
-        pending.clear()
-
-        def done(_outcomes):
-            for _body, ack, _reject in batch:
-                ack(log, connection_errors)
-
-        def failed(exc_info):
-            log.error("batch failed, its messages go back to the queue task=%s size=%d error=%r",
-                      task.name, len(batch), getattr(exc_info, "exception", exc_info))
-            for _body, _ack, reject in batch:
-                reject(log, connection_errors, requeue=True)
-
-        bodies = [body for body, _ack, _reject in batch]
-        pool.apply_async(run_batch, args=(task.name, bodies), callback=done, error_callback=failed)
-
+    batches = Batches(task, consumer.pool, consumer.timer, consumer.connection_errors)
     if task.maintenance_interval:
-        timer.call_repeatedly(task.maintenance_interval, _guarded(task.maintain))
+        consumer.timer.call_repeatedly(task.maintenance_interval, _guarded(task.maintain))
+    return batches.handle
 
-    def handle(message, body, ack, reject, callbacks, **_kwargs):
-        pending.append((message.body, ack, reject))
-        if len(pending) >= task.batch_size:
-            flush()
-        elif not scheduled:
-            scheduled.append(timer.call_after(task.batch_interval, flush))
 
-    return handle
+class Batches:
+    """Gather a task's messages and hand them to the pool, at most one batch per pool process.
+
+    A batch goes when it is full, `batch_interval` after its first message, or, when every pool
+    process already holds one, as soon as one of them returns. Handing over more batches than
+    there are processes only queued them inside the worker, out of sight of the queue depth:
+    under the sustained bench that queue held messages for 0.2 to 2 s at half load.
+    """
+
+    def __init__(self, task, pool, timer, connection_errors):
+        self._task = task
+        self._pool = pool
+        self._timer = timer
+        self._connection_errors = connection_errors
+        self._pending = []  # (raw body, ack, reject) of messages not yet handed to the pool
+        self._scheduled = None  # the timer entry that hands over a batch that did not fill up
+        self.in_flight = 0
+
+    def handle(self, message, body, ack, reject, callbacks, **_kwargs):
+        self._pending.append((message.body, ack, reject))
+        if len(self._pending) >= self._task.batch_size:
+            self.flush()
+        elif self._scheduled is None:
+            self._scheduled = self._timer.call_after(self._task.batch_interval, self.flush)
+
+    def flush(self):
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+            self._scheduled = None
+        if not self._pending or self.in_flight >= self._capacity():
+            return  # nothing to send, or it goes when a batch returns
+        batch = self._pending[:self._task.batch_size]
+        del self._pending[:len(batch)]
+        self.in_flight += 1
+        bodies = [body for body, _ack, _reject in batch]
+        self._pool.apply_async(run_batch, args=(self._task.name, bodies),
+                               callback=lambda _outcomes: self._returned(batch, True),
+                               error_callback=lambda exc_info: self._returned(batch, False, exc_info))
+
+    def _capacity(self):
+        """The pool's process count, read each time (a prefork pool knows it once started)."""
+        try:
+            return max(1, self._pool.num_processes or 1)
+        except AttributeError:
+            return 1
+
+    def _returned(self, batch, succeeded, exc_info=None):
+        self.in_flight -= 1
+        if succeeded:
+            for _body, ack, _reject in batch:
+                ack(log, self._connection_errors)
+        else:
+            log.error("batch failed, its messages go back to the queue task=%s size=%d error=%r",
+                      self._task.name, len(batch), getattr(exc_info, "exception", exc_info))
+            for _body, _ack, reject in batch:
+                reject(log, self._connection_errors, requeue=True)
+        self.flush()
 
 
 def _guarded(function):
