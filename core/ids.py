@@ -4,7 +4,7 @@ import os
 # The variant's two high bits are 10: the 17th hex digit is one of 8, 9, a, b.
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 # Random bytes are read from the OS for this many ids at a time: one getrandom system call per
-# id was two of a POST's eleven calls.
+# id was two of the fourteen a POST cost.
 BATCH = 256
 # Hex digits of ids not handed out yet. list.pop is atomic, so threads never share one; a forked
 # child starts empty, so parent and child never share one either.
