@@ -1,4 +1,7 @@
 """A worker SIGKILLed in the middle of a store: the message comes back and is applied once."""
+import os
+import signal
+
 import psycopg2
 import pytest
 
@@ -93,3 +96,29 @@ def test_a_worker_killed_holding_a_drained_batch_loses_nothing(db, ledger, redis
         wait_for(lambda: persisted(clipboard_id, claim.revision), TIMEOUT, message=f"clipboard {clipboard_id}")
     wait_for(lambda: queue_drained(redis_client), TIMEOUT, message="every message acknowledged or done")
     assert all(stored_images(clipboard_id) == [str(image.id)] for clipboard_id, _claim in claims)
+
+
+def test_a_pool_process_killed_holding_a_batch_gives_it_back_and_the_worker_goes_on(
+        db, ledger, redis_client, tenant, start_worker, row_lock):
+    """The worker hands out one batch per pool process: a batch lost with its process must free
+    that slot, or every later message would wait behind it for good."""
+    lock, release = row_lock
+    image = tenant.image(ALBUM)
+    row = Clipboard.create(organization=tenant.organization, revision=0, state=ClipboardState.READY)
+    blocked_id = str(row.id)
+    holder = lock(blocked_id)
+    claims = [enqueue(ledger, tenant, [image.id], clipboard_id=blocked_id)]
+
+    worker = start_worker(CELERY_VISIBILITY_TIMEOUT=3)  # one pool process
+    wait_for(lambda: backends_blocked_by(db, holder) == 1, TIMEOUT, message="the worker blocked on the row lock")
+    (pool_pid,) = worker.pool_pids()
+    os.kill(pool_pid, signal.SIGKILL)
+    release()
+    wait_for(lambda: worker.pool_pids() and worker.pool_pids() != [pool_pid], TIMEOUT, message="a new pool process")
+
+    claims += [enqueue(ledger, tenant, [image.id]) for _ in range(5)]
+    for clipboard_id, claim in claims:
+        wait_for(lambda: persisted(clipboard_id, claim.revision), TIMEOUT, message=f"clipboard {clipboard_id}")
+    wait_for(lambda: queue_drained(redis_client), TIMEOUT, message="every message acknowledged or done")
+    assert worker.process.poll() is None
+    assert worker.log().count(f"clipboard_id={blocked_id} revision=1 outcome=applied") == 1
