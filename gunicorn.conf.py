@@ -20,7 +20,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # process goes on serving. It also measured best for the POST path here (docs/PERFORMANCE.md:
 # ~3,300 req/s and p99 4.7 ms at c=8, against ~3,100 and 9.6 ms for gthread 2x8). psycopg2 is
 # made cooperative in post_worker_init below; redis-py and time.sleep are by monkey-patching.
-worker_class = os.environ.get("WEB_WORKER_CLASS", "gevent")
+# "gevent" is gunicorn's gevent worker that also shares keep-alive connections evenly between
+# the processes (api/gevent_worker.py); any other value is passed to gunicorn as it is.
+_worker_kind = os.environ.get("WEB_WORKER_CLASS", "gevent")
+worker_class = "api.gevent_worker.EvenGeventWorker" if _worker_kind == "gevent" else _worker_kind
 worker_connections = int(os.environ.get("WEB_WORKER_CONNECTIONS", "1000"))
 threads = int(os.environ.get("WEB_THREADS", "8"))  # used only with WEB_WORKER_CLASS=gthread
 
@@ -43,7 +46,7 @@ loglevel = _settings.log_level.lower()
 
 def post_worker_init(worker):
     """Under gevent, make psycopg2 wait cooperatively instead of blocking the whole process."""
-    if worker_class == "gevent":
+    if _worker_kind == "gevent":
         from psycogreen.gevent import patch_psycopg
 
         patch_psycopg()
@@ -57,7 +60,7 @@ def post_request(worker, req, environ, resp):
     process: the bare-Falcon bench app's p99 at c=8 was ~1 s, with this ~8 ms
     (docs/PERFORMANCE.md). It costs one trip through the hub per request.
     """
-    if worker_class == "gevent":
+    if _worker_kind == "gevent":
         import gevent
 
         gevent.sleep(0)

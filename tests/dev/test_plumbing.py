@@ -24,8 +24,14 @@ def test_gunicorn_binds_port_from_the_environment(monkeypatch):
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert config["bind"] == "0.0.0.0:9123"
     assert config["workers"] == 2
-    assert config["worker_class"] == "gevent"  # long-polls must not hold a thread each
+    # gevent (long-polls must not hold a thread each), sharing connections evenly between processes
+    assert config["worker_class"] == "api.gevent_worker.EvenGeventWorker"
     assert config["accesslog"] is None
+
+
+def test_any_other_worker_class_goes_to_gunicorn_as_it_is(monkeypatch):
+    monkeypatch.setenv("WEB_WORKER_CLASS", "gthread")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["worker_class"] == "gthread"
 
 
 def test_gunicorn_defaults_to_port_8000(monkeypatch):

@@ -41,16 +41,8 @@ class WorkerProcess:
         raise RuntimeError(f"worker not ready after {timeout}s:\n{self.log()[-4000:]}")
 
     def pool_pids(self):
-        """The pids of the worker's pool processes (the main process's children)."""
-        children = []
-        for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # the process ended while we looked
-            if int(fields[1]) == self.process.pid:  # the field after the state is the parent's pid
-                children.append(int(stat.parent.name))
-        return children
+        """The pids of the worker's pool processes."""
+        return child_pids(self.process.pid)
 
     def kill(self):
         """SIGKILL the whole process group: the main process and its pool children, no cleanup."""
@@ -66,6 +58,19 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self._log.close()
+
+
+def child_pids(pid):
+    """The pids of the processes whose parent is `pid` (from /proc)."""
+    children = []
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[1]) == pid:  # the field after the state is the parent's pid
+            children.append(int(stat.parent.name))
+    return children
 
 
 def stop_process(process, log=None, timeout=15.0):
