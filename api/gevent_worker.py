@@ -50,20 +50,25 @@ class ConnectionCounts:
         self._pids, self._counts, self._alive = pids, counts, alive
         pid = pid or os.getpid()
         with lock:
-            free = next(i for i in range(len(pids)) if pids[i] == 0 or not alive(pids[i]))
-            pids[free], counts[free] = pid, 0
-        self.slot = free
+            free = next((i for i in range(len(pids)) if pids[i] == 0 or not alive(pids[i])), None)
+            if free is not None:
+                pids[free], counts[free] = pid, 0
+        self.slot = free  # None when every slot is held: this process then takes every connection
 
     def opened(self):
-        self._counts[self.slot] += 1
+        if self.slot is not None:
+            self._counts[self.slot] += 1
 
     def closed(self):
-        self._counts[self.slot] -= 1
+        if self.slot is not None:
+            self._counts[self.slot] -= 1
 
     def mine(self):
-        return self._counts[self.slot]
+        return self._counts[self.slot] if self.slot is not None else 0
 
     def others(self):
+        if self.slot is None:
+            return []
         return [self._counts[i] for i in range(len(self._pids))
                 if i != self.slot and self._pids[i] != 0 and self._alive(self._pids[i])]
 

@@ -46,6 +46,16 @@ def test_a_dead_process_is_no_sibling_and_its_slot_is_taken_again():
     assert replacement.slot == second.slot and replacement.mine() == 0
 
 
+def test_a_process_that_finds_no_free_slot_takes_every_connection():
+    pids, counts, lock = table(1)
+    first = ConnectionCounts(pids, counts, lock, pid=101, alive=lambda pid: True)
+    late = ConnectionCounts(pids, counts, lock, pid=102, alive=lambda pid: True)
+    late.opened()
+    assert late.slot is None and (late.mine(), late.others()) == (0, [])
+    assert may_accept(late.mine(), late.others())
+    assert (first.mine(), first.others()) == (0, [])
+
+
 class Counts:
     def __init__(self, mine, others):
         self._mine, self._others = mine, others
