@@ -4,7 +4,6 @@ The models must already be bound to a database (`models.db.bind`). Bad input rai
 `InvalidInput`; a missing or conflicting row raises `NotFound` or `Conflict`. The caller turns
 these into a message and an exit code; nothing here prints or exits.
 """
-import re
 import secrets as random_secrets
 import time
 import uuid
@@ -12,12 +11,12 @@ import uuid
 from peewee import IntegrityError, fn
 
 from core import albums, timefmt, tokens
+from core.ids import CANONICAL_UUID
 from models import Image, Organization, Secret, User, database
 from models.migrate import migrate as apply_migrations
 
 # The abilities this service reads from a token (see DESIGN.md, "Tokens and abilities").
 ABILITIES = ("image_copy", "paste", "image_upload", "image_list")
-UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # 32 random bytes: 256 bits, the HS256 key size RFC 7518 asks for.
 GENERATED_KEY_BYTES = 32
 # Column limits of models/migrations/0001_initial.py, checked here so bad input is a clear error.
@@ -49,7 +48,7 @@ class Conflict(CommandError):
 
 def parse_uuid(value, option):
     """Return the canonical lower-case form of a UUID given in any case; InvalidInput otherwise."""
-    if not isinstance(value, str) or not UUID_TEXT.fullmatch(value.strip()):
+    if not isinstance(value, str) or not CANONICAL_UUID.fullmatch(value.strip()):
         raise InvalidInput(f"{option} must be a UUID like 4d595b76-a3a8-437a-95ca-6ebc1a244d69, got {value!r}")
     return str(uuid.UUID(value.strip()))
 

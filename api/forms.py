@@ -11,6 +11,7 @@ import falcon
 import orjson
 
 from api import errors
+from core.ids import CANONICAL_UUID
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -116,12 +117,9 @@ def optional_uuid(params, name):
     return _uuid(value, name)
 
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
 def _uuid(value, name):
     """The canonical (hyphenated, any case) form only; rendered lower-case."""
-    if isinstance(value, str) and _UUID.fullmatch(value):
+    if isinstance(value, str) and CANONICAL_UUID.fullmatch(value):
         return value.lower()
     raise errors.invalid(name, f"{name} must be a UUID.")
 
@@ -182,6 +180,6 @@ def optional_object(params, name):
 
 def path_uuid(value, what):
     """A UUID from the URL path, lower-cased; anything else names nothing here (404)."""
-    if isinstance(value, str) and _UUID.fullmatch(value):
+    if isinstance(value, str) and CANONICAL_UUID.fullmatch(value):
         return value.lower()
     raise errors.not_found(f"No such {what}.")

@@ -16,6 +16,8 @@ from functools import partial
 from gevent.server import StreamServer
 from gunicorn.workers.ggevent import GeventWorker
 
+from core.processes import pid_alive
+
 SLOTS = 64  # more than any web process count we run
 DEFER_STEP = 0.001  # seconds between looks at the other processes' counts
 DEFER_LIMIT = 0.005  # the longest a waiting connection is left to the others
@@ -33,42 +35,30 @@ def may_accept(mine, others):
     return not others or mine <= min(others)
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class ConnectionCounts:
     """This process's slot in the shared table of open connections per web process."""
 
-    def __init__(self, pids=_pids, counts=_open, lock=_claiming, pid=None, alive=_alive):
-        self._pids, self._counts, self._alive = pids, counts, alive
+    def __init__(self, pids=_pids, counts=_open, lock=_claiming, pid=None, alive=pid_alive):
         pid = pid or os.getpid()
         with lock:
             free = next((i for i in range(len(pids)) if pids[i] == 0 or not alive(pids[i])), None)
             if free is not None:
                 pids[free], counts[free] = pid, 0
-        self.slot = free  # None when every slot is held: this process then takes every connection
+        if free is None:  # every slot held: a table of its own, so this process takes every connection
+            pids, counts, free = [pid], [0], 0
+        self._pids, self._counts, self._alive = pids, counts, alive
+        self.slot = free
 
     def opened(self):
-        if self.slot is not None:
-            self._counts[self.slot] += 1
+        self._counts[self.slot] += 1
 
     def closed(self):
-        if self.slot is not None:
-            self._counts[self.slot] -= 1
+        self._counts[self.slot] -= 1
 
     def mine(self):
-        return self._counts[self.slot] if self.slot is not None else 0
+        return self._counts[self.slot]
 
     def others(self):
-        if self.slot is None:
-            return []
         return [self._counts[i] for i in range(len(self._pids))
                 if i != self.slot and self._pids[i] != 0 and self._alive(self._pids[i])]
 

@@ -6,13 +6,13 @@ stop requests whose secret is already known. A miss is remembered briefly, so a 
 naming unknown secrets does not become a flood of queries.
 """
 import logging
-import re
 import time
 import uuid
 from dataclasses import dataclass
 
 import peewee
 
+from core.ids import CANONICAL_UUID
 from models import Secret, User, database
 
 log = logging.getLogger(__name__)
@@ -75,11 +75,8 @@ class CachedLookup:
         return value
 
 
-_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
 def is_uuid(text):
-    if isinstance(text, str) and _CANONICAL_UUID.fullmatch(text):
+    if isinstance(text, str) and CANONICAL_UUID.fullmatch(text):
         return True  # the form tokens carry; checked on every request, so without parsing
     try:
         uuid.UUID(text)

@@ -38,14 +38,20 @@ class Script:
 
 class _Line:
     """A redis-py connection (it connects, authenticates and selects the database) whose socket
-    this module reads and writes itself, with a hiredis reader of its own, and under gevent a
-    read watcher of its own (`readable`)."""
+    this module reads and writes itself, with a hiredis reader of its own, a poll object for its
+    socket, and under gevent a read watcher of its own (`readable`)."""
 
-    def __init__(self, connection, readable=None):
+    def __init__(self, connection, poll, readable=None):
         self.connection = connection
         self.reader = hiredis.Reader(protocolError=redis.InvalidResponse, replyError=redis.ResponseError)
         self.buffer = bytearray(READ_BUFFER_BYTES)
+        self._poll = poll()
+        self._poll.register(connection._sock.fileno(), select.POLLIN)
         self.readable = readable(connection._sock) if readable is not None else None
+
+    def in_step(self):
+        """Whether nothing is waiting to be read: an idle connection with data or EOF is unusable."""
+        return self.connection._sock is not None and not self._poll.poll(0)
 
     def close(self):
         if self.readable is not None:
@@ -62,7 +68,7 @@ class ScriptRunner:
         self._poll = _os_poll()
         self._readable = _gevent_readable()
         self._idle = []  # _Lines; list.append and list.pop are atomic
-        self._gathering = _gevent_gathering(self._round_trip)
+        self._gathering = _GeventGathering(self._round_trip) if self._readable is not None else None
 
     def run(self, script, keys, args):
         """EVALSHA `script` (EVAL when Redis does not know it yet); return the reply."""
@@ -90,7 +96,7 @@ class ScriptRunner:
         """Send the packed commands in one write on one line; return their replies, in order."""
         line = self._checkout()
         try:
-            replies = _exchange(line, commands[0] if len(commands) == 1 else b"".join(commands), len(commands))
+            replies = _exchange(line, b"".join(commands), len(commands))  # one command: joined is itself
         except BaseException:
             line.close()
             raise
@@ -105,21 +111,12 @@ class ScriptRunner:
         """
         while self._idle:
             line = self._idle.pop()
-            if self._in_step(line.connection):
+            if line.in_step():
                 return line
             line.close()
         connection = self._connection_class(**self._connection_kwargs)
         connection.connect()  # raises redis-py's ConnectionError or TimeoutError
-        return _Line(connection, self._readable)
-
-    def _in_step(self, connection):
-        """Whether nothing is waiting to be read: an idle connection with data or EOF is unusable."""
-        sock = connection._sock  # redis-py's open socket (None once disconnected)
-        if sock is None:
-            return False
-        poll = self._poll()
-        poll.register(sock.fileno(), select.POLLIN)
-        return not poll.poll(0)
+        return _Line(connection, self._poll, self._readable)
 
     def _checkin(self, line):
         if len(self._idle) < MAX_IDLE:
@@ -233,10 +230,6 @@ def _error_for_others(error):
     if isinstance(error, redis.RedisError):
         return error
     return redis.ConnectionError(f"The shared round trip to Redis was interrupted: {error!r}")
-
-
-def _gevent_gathering(round_trip):
-    return _GeventGathering(round_trip) if _gevent_readable() is not None else None
 
 
 def _gevent_readable():

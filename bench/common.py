@@ -25,7 +25,7 @@ import urllib.request
 import uuid
 from urllib.parse import urlsplit
 
-from dev.processes import pid_alive
+from core.processes import pid_alive
 from models.server_admin import run_admin, with_database
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -8,24 +8,16 @@ reaped children (wrk) from getrusage.
 import os
 import resource
 
+from core.processes import running
+
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def group_cpu_seconds(pgid):
     """User + system CPU seconds of every live process in process group `pgid`."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue  # exited meanwhile
-        # After the command name: state, ppid, pgrp, ... utime is field 14, stime 15 (1-based).
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / _TICKS
+    # After the command name: state, ppid, pgrp, ... utime is field 14, stime 15 (1-based).
+    ticks = sum(int(fields[11]) + int(fields[12]) for _pid, fields in running() if int(fields[2]) == pgid)
+    return ticks / _TICKS
 
 
 def redis_cpu_seconds(client):

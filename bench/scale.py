@@ -23,9 +23,10 @@ IMAGES_PER_CLIPBOARD = (1, 10, 100, 1000)
 PRELOAD_CHUNK = 250_000
 
 
-def preload(db, target, have):
-    """Add clipboards (3 seed images each) until `target` are stored; return seconds."""
+def preload(db, target):
+    """Store `target` clipboards (3 seed images each) in an empty database; return seconds."""
     started = time.perf_counter()
+    have = 0
     while have < target:
         chunk = min(PRELOAD_CHUNK, target - have)
         with db.atomic():
@@ -93,7 +94,7 @@ def main(argv=None):
             opened[size] = make_database(urls[size])
             database.initialize(opened[size])
             opened[size].connect()
-            preload_seconds[size] = preload(opened[size], size, 0)
+            preload_seconds[size] = preload(opened[size], size)
         for _ in range(rounds):
             for image_count in counts:
                 # At least 50 per cell: with 10 a single slow commit moved the p50 by 20%.

@@ -1,6 +1,9 @@
 """New random (version 4) UUIDs as canonical strings, the form every id takes in this service."""
 import os
+import re
 
+# The hyphenated form, any case: the form ids take in URLs, bodies, tokens and the CLI's arguments.
+CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # The variant's two high bits are 10: the 17th hex digit is one of 8, 9, a, b.
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 # Random bytes are read from the OS for this many ids at a time: one getrandom system call per

@@ -43,7 +43,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from core.settings import EMBEDDED_RECORD
-from dev.processes import pid_alive
+from core.processes import pid_alive
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"

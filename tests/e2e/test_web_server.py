@@ -15,7 +15,8 @@ import urllib.request
 import pytest
 
 from tests.support.factories import auth
-from tests.support.processes import ROOT, child_pids, stop_process
+from core.processes import child_pids
+from tests.support.processes import ROOT, stop_process
 from tests.support.waiting import wait_for
 
 

@@ -41,20 +41,33 @@ def backends_blocked_by(db, pid):
         return cursor.fetchone()[0]
 
 
+def locked_clipboard(tenant, lock):
+    """A stored clipboard (revision 0) whose row the test holds locked: (its id, the lock holder's pid)."""
+    row = Clipboard.create(organization=tenant.organization, revision=0, state=ClipboardState.READY)
+    return str(row.id), lock(str(row.id))
+
+
+def wait_until_blocked(db, holder):
+    wait_for(lambda: backends_blocked_by(db, holder) == 1, TIMEOUT, message="the worker blocked on the row lock")
+
+
+def wait_until_persisted(claims):
+    for clipboard_id, claim in claims:
+        wait_for(lambda: persisted(clipboard_id, claim.revision), TIMEOUT, message=f"clipboard {clipboard_id}")
+
+
 def test_a_worker_killed_mid_task_loses_nothing_and_applies_once(db, ledger, redis_client, tenant, start_worker,
                                                                   row_lock):
     lock, release = row_lock
     images = [tenant.image(ALBUM) for _ in range(3)]
     requested = [images[2].id, images[0].id, images[1].id]
     # The row exists (revision 0, same organization) so the test can lock it before the worker runs.
-    row = Clipboard.create(organization=tenant.organization, revision=0, state=ClipboardState.READY)
-    clipboard_id = str(row.id)
-    holder = lock(clipboard_id)
+    clipboard_id, holder = locked_clipboard(tenant, lock)
 
     doomed = start_worker()
     _, claim = enqueue(ledger, tenant, requested, clipboard_id=clipboard_id)
     # The worker took the message and is inside its transaction, waiting for the row lock.
-    wait_for(lambda: backends_blocked_by(db, holder) == 1, TIMEOUT, message="the worker blocked on the row lock")
+    wait_until_blocked(db, holder)
     assert redis_client.hlen("unacked") == 1 and redis_client.llen("clipboards") == 0
 
     doomed.kill()
@@ -77,14 +90,12 @@ def test_a_worker_killed_holding_a_drained_batch_loses_nothing(db, ledger, redis
     """Messages a pool process took straight from the list come back after the visibility timeout."""
     lock, release = row_lock
     image = tenant.image(ALBUM)
-    row = Clipboard.create(organization=tenant.organization, revision=0, state=ClipboardState.READY)
-    blocked_id = str(row.id)
-    holder = lock(blocked_id)
+    blocked_id, holder = locked_clipboard(tenant, lock)
     claims = [enqueue(ledger, tenant, [image.id], clipboard_id=blocked_id)]
     claims += [enqueue(ledger, tenant, [image.id]) for _ in range(40)]
 
     doomed = start_worker()
-    wait_for(lambda: backends_blocked_by(db, holder) == 1, TIMEOUT, message="the worker blocked on the row lock")
+    wait_until_blocked(db, holder)
     taken = redis_client.hlen("clipboards.inflight") + redis_client.hlen("unacked")
     assert taken == 41 and redis_client.llen("clipboards") == 0  # the batch took every message
     doomed.kill()
@@ -92,8 +103,7 @@ def test_a_worker_killed_holding_a_drained_batch_loses_nothing(db, ledger, redis
     assert Clipboard.select().where(Clipboard.revision > 0).count() == 0
 
     start_worker(CELERY_VISIBILITY_TIMEOUT=3)
-    for clipboard_id, claim in claims:
-        wait_for(lambda: persisted(clipboard_id, claim.revision), TIMEOUT, message=f"clipboard {clipboard_id}")
+    wait_until_persisted(claims)
     wait_for(lambda: queue_drained(redis_client), TIMEOUT, message="every message acknowledged or done")
     assert all(stored_images(clipboard_id) == [str(image.id)] for clipboard_id, _claim in claims)
 
@@ -104,21 +114,18 @@ def test_a_pool_process_killed_holding_a_batch_gives_it_back_and_the_worker_goes
     that slot, or every later message would wait behind it for good."""
     lock, release = row_lock
     image = tenant.image(ALBUM)
-    row = Clipboard.create(organization=tenant.organization, revision=0, state=ClipboardState.READY)
-    blocked_id = str(row.id)
-    holder = lock(blocked_id)
+    blocked_id, holder = locked_clipboard(tenant, lock)
     claims = [enqueue(ledger, tenant, [image.id], clipboard_id=blocked_id)]
 
     worker = start_worker(CELERY_VISIBILITY_TIMEOUT=3)  # one pool process
-    wait_for(lambda: backends_blocked_by(db, holder) == 1, TIMEOUT, message="the worker blocked on the row lock")
+    wait_until_blocked(db, holder)
     (pool_pid,) = worker.pool_pids()
     os.kill(pool_pid, signal.SIGKILL)
     release()
     wait_for(lambda: worker.pool_pids() and worker.pool_pids() != [pool_pid], TIMEOUT, message="a new pool process")
 
     claims += [enqueue(ledger, tenant, [image.id]) for _ in range(5)]
-    for clipboard_id, claim in claims:
-        wait_for(lambda: persisted(clipboard_id, claim.revision), TIMEOUT, message=f"clipboard {clipboard_id}")
+    wait_until_persisted(claims)
     wait_for(lambda: queue_drained(redis_client), TIMEOUT, message="every message acknowledged or done")
     assert worker.process.poll() is None
     assert worker.log().count(f"clipboard_id={blocked_id} revision=1 outcome=applied") == 1

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+from core.processes import child_pids
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -58,19 +60,6 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self._log.close()
-
-
-def child_pids(pid):
-    """The pids of the processes whose parent is `pid` (from /proc)."""
-    children = []
-    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the process ended while we looked
-        if int(fields[1]) == pid:  # the field after the state is the parent's pid
-            children.append(int(stat.parent.name))
-    return children
 
 
 def stop_process(process, log=None, timeout=15.0):

@@ -92,6 +92,7 @@ def test_a_full_batch_goes_at_once_and_its_timer_is_cancelled():
     batches, pool, timer, _, deliver = setup()
     deliver("a", "b", "c")
     assert [bodies for bodies, *_ in pool.jobs] == [["a", "b", "c"]]
+    assert [entry.cancelled for entry in timer.entries] == [True]
     timer.fire()
     assert len(pool.jobs) == 1
 
